@@ -1,0 +1,84 @@
+# sqlite-ps: a SQLite extension that shows Linux processes and containers.
+#
+#   make            build build/ps.so (the extension) and build/libpsnap.a
+#   make run        build, then show the process table in the sqlite3 shell
+#   make test       build, then run every test (needs root for the namespace tests)
+#   make bench      compare with ps(1) and with the cost of reading /proc
+#
+# Missing Debian packages are installed by scripts/deps.sh (apt-get, via sudo
+# when not root) before the targets that need them.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+VERSION := $(shell cat VERSION)
+GITREV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DEFS    := -D_GNU_SOURCE -DPSNAP_VERSION='"$(VERSION) ($(GITREV))"'
+PIC     := -fPIC -fvisibility=hidden
+LIBS    := -lcap -lseccomp -lpthread
+B       := build
+
+SRC     := $(wildcard src/*.c)
+EXT     := $(wildcard ext/*.c)
+HDR     := $(wildcard src/*.h ext/*.h)
+HELPERS := $(patsubst tests/helpers/%.c,$(B)/helpers/%,$(wildcard tests/helpers/*.c))
+UNIT    := $(wildcard tests/unit/*.c)
+
+.PHONY: all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
+
+all: deps $(B)/ps.so $(B)/libpsnap.a
+
+deps:
+	@scripts/deps.sh build
+deps-test:
+	@scripts/deps.sh test
+deps-bench:
+	@scripts/deps.sh bench
+
+$(B)/ps.so: $(SRC) $(EXT) $(HDR) VERSION | $(B)
+	$(CC) $(CFLAGS) $(WARN) $(DEFS) $(PIC) -Isrc -shared -o $@ $(SRC) $(EXT) $(LIBS)
+
+$(B)/obj/%.o: src/%.c $(HDR) | $(B)
+	@mkdir -p $(B)/obj
+	$(CC) $(CFLAGS) $(WARN) $(DEFS) -fPIC -Isrc -c -o $@ $<
+
+$(B)/libpsnap.a: $(patsubst src/%.c,$(B)/obj/%.o,$(SRC))
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/helpers/%: tests/helpers/%.c | $(B)
+	@mkdir -p $(B)/helpers
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -o $@ $< $(LIBS) -lutil
+
+$(B)/test_unit: $(UNIT) $(B)/libpsnap.a
+	$(CC) $(CFLAGS) $(WARN) $(DEFS) -Isrc -o $@ $(UNIT) $(B)/libpsnap.a $(LIBS)
+
+helpers: $(HELPERS)
+
+$(B):
+	@mkdir -p $(B)
+
+# The sqlite3 shell with the extension loaded: a ps -ef-like table, then the
+# shell's prompt when stdin is a terminal.
+run: all
+	@if [ -t 0 ]; then \
+	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode table' \
+	    -cmd 'SELECT user, pid, ppid, pcpu, etime, tty, time, args FROM ps;' ; \
+	else \
+	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode table' \
+	    'SELECT user, pid, ppid, pcpu, round(etime, 1) AS etime, tty, time, args FROM ps;' ; \
+	fi
+
+test: deps-test all helpers $(B)/test_unit
+	@python3 tests/run.py
+
+bench: deps-bench all helpers
+	@bench/run.sh
+
+format:
+	clang-format -i $(SRC) $(EXT) $(HDR) $(UNIT) tests/helpers/*.c
+
+lint: all
+	clang-format --dry-run -Werror $(SRC) $(EXT) $(HDR)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Install the Debian packages the build, the tests or the benchmark need, but
+# only those that are missing. Used by `make run`, `make test`, `make bench`
+# and .ci/run. Runs apt-get directly as root, through sudo otherwise.
+#
+#   scripts/deps.sh build   compiler, SQLite, libcap, libseccomp headers
+#   scripts/deps.sh test    build + procps, python3, sqlite3 shell
+#   scripts/deps.sh bench   test + hyperfine-free timing needs (python3-psutil)
+set -eu
+what=${1:-build}
+need=""
+have_header() { printf '#include <%s>\n' "$1" | ${CC:-cc} -E -x c - >/dev/null 2>&1; }
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+add() { need="$need $1"; }
+
+have_cmd cc || add gcc
+have_cmd make || add make
+have_cmd pkg-config || add pkg-config
+have_header sqlite3ext.h || add libsqlite3-dev
+have_header sys/capability.h || add libcap-dev
+have_header seccomp.h || add libseccomp-dev
+have_cmd sqlite3 || add sqlite3
+case $what in
+test|bench)
+  have_cmd ps || add procps
+  have_cmd python3 || add python3
+  have_cmd setpriv || add util-linux
+  have_cmd capsh || add libcap2-bin
+  ;;
+esac
+case $what in
+bench)
+  python3 -c 'import psutil' >/dev/null 2>&1 || add python3-psutil
+  ;;
+esac
+[ -z "$need" ] && exit 0
+echo "deps: installing:$need" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >&2
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $need >&2
