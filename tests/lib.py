@@ -1,0 +1,102 @@
+"""Shared helpers for the SQL tests: a connection with the extension loaded,
+real child processes with known properties, and clean-up after each test.
+
+Every process a test starts through spawn()/start() is killed and reaped by
+cleanup(), which the runner calls after each test.
+"""
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+EXT = os.path.join(ROOT, "build", "ps")
+HELPERS = os.path.join(ROOT, "build", "helpers")
+
+
+class Skip(Exception):
+    """Raised by a test that cannot run here; the message says why."""
+
+
+_procs = []
+
+
+def connect():
+    """A new in-memory connection with build/ps.so loaded."""
+    db = sqlite3.connect(":memory:")
+    db.enable_load_extension(True)
+    db.load_extension(EXT)
+    db.enable_load_extension(False)
+    return db
+
+
+def q(sql, *args, db=None):
+    """All rows of one query, as a list of tuples."""
+    db = db or connect()
+    return db.execute(sql, args).fetchall()
+
+
+def q1(sql, *args, db=None):
+    """The single row of a query (asserts there is exactly one)."""
+    rows = q(sql, *args, db=db)
+    assert len(rows) == 1, f"expected one row from {sql!r} {args}, got {rows}"
+    return rows[0]
+
+
+def row(pid, cols="*", db=None, pidns=None):
+    """The ps row of one process as a dict, or None if not present."""
+    db = db or connect()
+    cur = db.execute(f"SELECT {cols} FROM ps WHERE pid = ?" +
+                     (" AND pidns = ?" if pidns is not None else ""),
+                     (pid,) if pidns is None else (pid, pidns))
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    assert len(rows) <= 1, f"pid {pid} gave {len(rows)} rows"
+    return dict(zip(names, rows[0])) if rows else None
+
+
+def helper(name):
+    """Path of a compiled test helper, build/helpers/NAME."""
+    path = os.path.join(HELPERS, name)
+    if not os.path.exists(path):
+        raise AssertionError(f"{path} is missing: run make helpers")
+    return path
+
+
+def start(argv, **kw):
+    """Start a process, remember it for cleanup(), return the Popen."""
+    p = subprocess.Popen(argv, **kw)
+    _procs.append(p)
+    return p
+
+
+def require_root():
+    if os.geteuid() != 0:
+        raise Skip("not root")
+
+
+def wait_for(pred, timeout=5.0, what="condition"):
+    """Poll pred() until true; fail the test after timeout seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.01)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def cleanup():
+    """Kill and reap every process started by the test that just ran."""
+    while _procs:
+        p = _procs.pop()
+        try:
+            os.killpg(p.pid, signal.SIGKILL) if getattr(p, "_own_pgrp", False) else p.kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            p.wait(timeout=5)
+        except Exception:
+            pass
