@@ -61,11 +61,10 @@ $(B):
 # shell's prompt when stdin is a terminal.
 run: all
 	@if [ -t 0 ]; then \
-	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode table' \
-	    -cmd 'SELECT user, pid, ppid, pcpu, etime, tty, time, args FROM ps;' ; \
+	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' \
+	    -cmd "$$(cat sql/run.sql)" :memory: ; \
 	else \
-	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode table' \
-	    'SELECT user, pid, ppid, pcpu, round(etime, 1) AS etime, tty, time, args FROM ps;' ; \
+	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' :memory: < sql/run.sql ; \
 	fi
 
 test: deps-test all helpers $(B)/test_unit

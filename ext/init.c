@@ -1,0 +1,38 @@
+/*
+** init.c: the extension's entry point.
+**
+**   .load build/ps                      -- sqlite3 shell
+**   conn.load_extension("build/ps")     -- Python
+**   SELECT ps_version();                -- '0.1.0 (abc1234)'
+**
+** Registers the `ps` table (ext/ps.c) and the SQL function ps_version().
+** The loader finds sqlite3_ps_init from the file name ps.so.
+*/
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+
+#include "ps.h"
+
+#ifndef PSNAP_VERSION
+#define PSNAP_VERSION "unknown"
+#endif
+
+/* ps_version(): the version of this build, from VERSION and git. */
+static void ps_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc, (void)argv;
+  sqlite3_result_text(ctx, PSNAP_VERSION, -1, SQLITE_STATIC);
+}
+
+__attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **pzErrMsg,
+                                                           const sqlite3_api_routines *pApi);
+__attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **pzErrMsg,
+                                                           const sqlite3_api_routines *pApi) {
+  SQLITE_EXTENSION_INIT2(pApi);
+  (void)pzErrMsg;
+  int rc = sqlite3_create_function(db, "ps_version", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, 0,
+                                   ps_version, 0, 0);
+#ifndef SQLITE_OMIT_VIRTUALTABLE
+  if (rc == SQLITE_OK) rc = ps_register_table(db);
+#endif
+  return rc;
+}

@@ -1,0 +1,403 @@
+/*
+** ps.c: the `ps` virtual table, one row per process.
+**
+**   .load build/ps
+**   SELECT user, pid, ppid, pcpu, etime, tty, time, args FROM ps;
+**   SELECT pid, comm, rss FROM ps WHERE user = 'root' ORDER BY rss DESC LIMIT 5;
+**   SELECT pid, user, huser, hpid, args FROM ps(1234);      -- a container
+**   SELECT * FROM ps WHERE pidns = 1234 AND pid = 1;
+**   SELECT c.name, p.* FROM containers c JOIN ps p ON p.pidns = c.pid;
+**
+** The table is eponymous-only (no CREATE VIRTUAL TABLE) and DIRECTONLY: it
+** reads every process's command line and joins namespaces, so triggers and
+** persistent views may not use it; TEMP views may.
+**
+**   CREATE TABLE ps(
+**     user TEXT, pid INTEGER, ppid INTEGER, pcpu REAL, etime REAL, tty TEXT,
+**     time REAL, args TEXT, comm TEXT, "group" TEXT, groups TEXT,
+**     rgroup TEXT, ruser TEXT, nice INTEGER, pgid INTEGER, uid INTEGER,
+**     vsz INTEGER, rss INTEGER, state TEXT, stime REAL, capamb TEXT,
+**     capbnd TEXT, capeff TEXT, capinh TEXT, capprm TEXT, seccomp TEXT,
+**     label TEXT, hpid INTEGER, huser TEXT, huid INTEGER, hgroup TEXT,
+**     hgroups TEXT,
+**     pidns INTEGER HIDDEN  -- a pid: list the processes of its PID namespace
+**   );
+** (generated from the registry in src/desc.c; this copy is for reading.)
+**
+** pidns = X joins the mount namespace of process X on a helper thread and
+** lists X's PID namespace as seen inside it (container pids and names),
+** with the host's view in hpid, huser, huid, hgroup, hgroups. NULL, or X
+** in the caller's own PID namespace, lists the caller's processes.
+**
+** idxNum bits, set by xBestIndex and read by xFilter:
+**   0x001  pidns = ?           one argv value
+**   0x002  pidns IN (...)      the whole list in one argv value (sqlite3_vtab_in)
+**   0x004  pid = ?             one argv value
+**   0x008  pid IN (...)        the whole list in one argv value
+**   0xff00 >> 8                PSNAP_SRC_* bits: the files the used columns need
+** argv holds the pidns value first (when bit 0x001 or 0x002), then pid.
+*/
+#include "ps.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "psnap.h"
+
+#define IDX_PIDNS 0x001
+#define IDX_PIDNS_IN 0x002
+#define IDX_PID 0x004
+#define IDX_PID_IN 0x008
+#define IDX_SRC_SHIFT 8
+
+typedef struct ps_vtab ps_vtab;
+typedef struct ps_cursor ps_cursor;
+
+struct ps_vtab {
+  sqlite3_vtab base; /* Base class - must be first */
+  sqlite3 *db;       /* The connection, for version checks */
+};
+
+struct ps_cursor {
+  sqlite3_vtab_cursor base; /* Base class - must be first */
+  struct psnap *snap;       /* The snapshot being read, or NULL */
+  unsigned src;             /* Sources to read (from idxNum) */
+  long long *targets;       /* pidns values, one per PID namespace; 0 = caller's */
+  int ntargets;
+  int itarget;              /* Index of the target of snap */
+  long long *pids;          /* pid constraint values, or NULL for all */
+  int npids;
+  int eof;
+  sqlite3_int64 rowid;      /* Row counter across targets */
+};
+
+/* Replace the vtab's error message (freeing the old one). */
+static void set_error(sqlite3_vtab *vt, const char *fmt, const char *msg) {
+  sqlite3_free(vt->zErrMsg);
+  vt->zErrMsg = sqlite3_mprintf(fmt, msg);
+}
+
+/* Build "CREATE TABLE x(...)" from the column registry. */
+static char *schema(void) {
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  sqlite3_str_appendall(s, "CREATE TABLE x(");
+  for (int i = 0; i < PSNAP_COL__COUNT; i++) {
+    const struct psnap_desc *d = &psnap_cols[i];
+    sqlite3_str_appendf(s, "%s\"%w\" %s%s", i ? ", " : "", d->name, d->type,
+                        (d->flags & PSNAP_F_HIDDEN) ? " HIDDEN" : "");
+  }
+  sqlite3_str_appendall(s, ")");
+  return sqlite3_str_finish(s);
+}
+
+/* xConnect (also xCreate-less: the table is eponymous-only). */
+static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
+                     char **pzErr) {
+  (void)aux, (void)argc, (void)argv;
+  char *sql = schema();
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_declare_vtab(db, sql);
+  sqlite3_free(sql);
+  if (rc != SQLITE_OK) {
+    *pzErr = sqlite3_mprintf("ps: cannot declare the table: %s", sqlite3_errmsg(db));
+    return rc;
+  }
+  if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+  ps_vtab *vt = sqlite3_malloc(sizeof *vt);
+  if (!vt) return SQLITE_NOMEM;
+  memset(vt, 0, sizeof *vt);
+  vt->db = db;
+  *ppVtab = &vt->base;
+  return SQLITE_OK;
+}
+
+static int psDisconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+/*
+** xBestIndex: use pidns = ? and pid = ? (and their IN lists, whole, where
+** SQLite is 3.38 or newer), and turn colUsed into the sources to read. A
+** pidns constraint that is not usable on this plan (the join's other
+** order) makes the plan unusable: scanning the host there would be wrong.
+*/
+static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
+  ps_vtab *vt = (ps_vtab *)pVtab;
+  int ipidns = -1, ipid = -1, pidns_unusable = 0;
+  int in_ok = sqlite3_libversion_number() >= 3038000;
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
+    if (c->iColumn == PSNAP_COL_PIDNS) {
+      if (!c->usable) pidns_unusable = 1;
+      else if (ipidns < 0) ipidns = i;
+    } else if (c->iColumn == PSNAP_COL_PID && c->usable && ipid < 0) {
+      ipid = i;
+    }
+  }
+  if (pidns_unusable && ipidns < 0) {
+    if (sqlite3_libversion_number() >= 3026000) return SQLITE_CONSTRAINT;
+    info->estimatedCost = 1e18;
+    return SQLITE_OK;
+  }
+  int idx = 0, argv = 0;
+  double rows = 1000, cost = 1000;
+  if (ipidns >= 0) {
+    idx |= IDX_PIDNS;
+    info->aConstraintUsage[ipidns].argvIndex = ++argv;
+    info->aConstraintUsage[ipidns].omit = 1;
+    if (in_ok && sqlite3_vtab_in(info, ipidns, -1)) {
+      sqlite3_vtab_in(info, ipidns, 1);
+      idx |= IDX_PIDNS_IN;
+      rows *= 4, cost *= 4;
+    }
+  }
+  if (ipid >= 0) {
+    idx |= IDX_PID;
+    info->aConstraintUsage[ipid].argvIndex = ++argv;
+    info->aConstraintUsage[ipid].omit = 0; /* SQLite re-checks: pid = '12' stays exact */
+    rows = 1, cost = 10;
+    if (in_ok && sqlite3_vtab_in(info, ipid, -1)) {
+      sqlite3_vtab_in(info, ipid, 1);
+      idx |= IDX_PID_IN;
+      rows = 10, cost = 100;
+    } else if (!(idx & IDX_PIDNS_IN)) {
+      info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+    }
+  }
+  idx |= (int)(psnap_cols_src(info->colUsed) << IDX_SRC_SHIFT);
+  info->idxNum = idx;
+  info->estimatedRows = (sqlite3_int64)rows;
+  info->estimatedCost = cost;
+  (void)vt;
+  return SQLITE_OK;
+}
+
+static int psOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
+  (void)pVtab;
+  ps_cursor *c = sqlite3_malloc(sizeof *c);
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, sizeof *c);
+  *ppCursor = &c->base;
+  return SQLITE_OK;
+}
+
+/* Drop everything a previous xFilter left in the cursor. */
+static void reset(ps_cursor *c) {
+  psnap_close(c->snap);
+  c->snap = NULL;
+  sqlite3_free(c->targets);
+  sqlite3_free(c->pids);
+  c->targets = c->pids = NULL;
+  c->ntargets = c->npids = c->itarget = 0;
+  c->eof = 1;
+  c->rowid = 0;
+}
+
+static int psClose(sqlite3_vtab_cursor *cur) {
+  reset((ps_cursor *)cur);
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+/* Append v to a sqlite3_malloc'ed array of long long. */
+static int push(long long **a, int *n, long long v) {
+  long long *na = sqlite3_realloc64(*a, (sqlite3_uint64)(*n + 1) * sizeof **a);
+  if (!na) return SQLITE_NOMEM;
+  na[(*n)++] = v;
+  *a = na;
+  return SQLITE_OK;
+}
+
+/*
+** The values of one argv slot: the value itself, or every value of an IN
+** list handed over whole. fn is called with each.
+*/
+static int each_value(sqlite3_value *arg, int whole, int (*fn)(ps_cursor *, sqlite3_value *), ps_cursor *c) {
+  if (!whole) return fn(c, arg);
+  sqlite3_value *v;
+  int rc;
+  for (rc = sqlite3_vtab_in_first(arg, &v); rc == SQLITE_OK && v; rc = sqlite3_vtab_in_next(arg, &v)) {
+    int r = fn(c, v);
+    if (r != SQLITE_OK) return r;
+  }
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+** One pidns value: NULL is the caller's namespace (0); otherwise a
+** positive integer, or an error naming the bad value. Values whose PID
+** namespace is already in the list are dropped, so each namespace is
+** snapshot once and no process appears twice.
+*/
+static int add_target(ps_cursor *c, sqlite3_value *v) {
+  sqlite3_vtab *vt = c->base.pVtab;
+  long long x = 0;
+  if (sqlite3_value_type(v) != SQLITE_NULL) {
+    int t = sqlite3_value_numeric_type(v);
+    double r = sqlite3_value_double(v);
+    if (t == SQLITE_INTEGER) x = sqlite3_value_int64(v);
+    else if (t == SQLITE_FLOAT && r == (double)(long long)r) x = (long long)r;
+    else {
+      set_error(vt, "ps: pidns must be a positive integer (a pid), not '%s'",
+                (const char *)sqlite3_value_text(v) ? (const char *)sqlite3_value_text(v) : "?");
+      return SQLITE_ERROR;
+    }
+    if (x <= 0) {
+      char num[32];
+      sqlite3_snprintf(sizeof num, num, "%lld", x);
+      set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", num);
+      return SQLITE_ERROR;
+    }
+  }
+  uint64_t ino = 0;
+  struct psnap_err err = {0};
+  if (x > 0 && psnap_pidns_inode(x, &ino, &err) < 0) {
+    set_error(vt, "ps: %s", err.msg);
+    return SQLITE_ERROR;
+  }
+  for (int i = 0; i < c->ntargets; i++) {
+    uint64_t other = 0;
+    if (c->targets[i] == x) return SQLITE_OK;
+    if (x > 0 && c->targets[i] > 0 && psnap_pidns_inode(c->targets[i], &other, &err) == 0 && other == ino)
+      return SQLITE_OK;
+  }
+  return push(&c->targets, &c->ntargets, x);
+}
+
+/* One pid value: integers only (pid = 'x' matches nothing). */
+static int add_pid(ps_cursor *c, sqlite3_value *v) {
+  if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER) return SQLITE_OK;
+  return push(&c->pids, &c->npids, sqlite3_value_int64(v));
+}
+
+/*
+** Open the snapshot of target i. Returns SQLITE_OK, or an error with the
+** message from the library (no process, cannot join, ...).
+*/
+static int open_target(ps_cursor *c) {
+  struct psnap_cfg cfg = {.src = c->src, .target = c->targets[c->itarget]};
+  if (c->pids) {
+    cfg.pids = c->pids;
+    cfg.npids = (size_t)c->npids;
+  }
+  struct psnap_err err = {0};
+  int rc = psnap_open(&c->snap, &cfg, &err);
+  if (rc == -ENOMEM) return SQLITE_NOMEM;
+  if (rc < 0) {
+    set_error(c->base.pVtab, "ps: %s", err.msg);
+    return SQLITE_ERROR;
+  }
+  return SQLITE_OK;
+}
+
+/* Step to the next row, across targets. */
+static int advance(ps_cursor *c) {
+  for (;;) {
+    if (!c->snap) {
+      if (c->itarget >= c->ntargets) {
+        c->eof = 1;
+        return SQLITE_OK;
+      }
+      int rc = open_target(c);
+      if (rc != SQLITE_OK) return rc;
+    }
+    int r = psnap_next(c->snap);
+    if (r > 0) {
+      c->rowid++;
+      return SQLITE_OK;
+    }
+    if (r < 0) {
+      if (r == -ENOMEM) return SQLITE_NOMEM;
+      set_error(c->base.pVtab, "ps: %s", psnap_error(c->snap)->msg);
+      return SQLITE_ERROR;
+    }
+    psnap_close(c->snap);
+    c->snap = NULL;
+    c->itarget++;
+  }
+}
+
+static int psFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
+  (void)idxStr;
+  ps_cursor *c = (ps_cursor *)cur;
+  reset(c);
+  c->eof = 0;
+  c->src = (unsigned)idxNum >> IDX_SRC_SHIFT;
+  int a = 0, rc = SQLITE_OK;
+  if (idxNum & IDX_PIDNS) {
+    if (a >= argc) return SQLITE_ERROR;
+    rc = each_value(argv[a++], idxNum & IDX_PIDNS_IN, add_target, c);
+  } else {
+    rc = push(&c->targets, &c->ntargets, 0);
+  }
+  if (rc == SQLITE_OK && (idxNum & IDX_PID)) {
+    if (a >= argc) return SQLITE_ERROR;
+    c->npids = 0;
+    rc = each_value(argv[a++], idxNum & IDX_PID_IN, add_pid, c);
+    if (rc == SQLITE_OK && !c->pids) {
+      /* no usable pid value: an empty list, not a full scan */
+      c->pids = sqlite3_malloc(sizeof *c->pids);
+      if (!c->pids) rc = SQLITE_NOMEM;
+    }
+  }
+  if (rc != SQLITE_OK) {
+    c->eof = 1;
+    return rc;
+  }
+  return advance(c);
+}
+
+static int psNext(sqlite3_vtab_cursor *cur) { return advance((ps_cursor *)cur); }
+
+static int psEof(sqlite3_vtab_cursor *cur) { return ((ps_cursor *)cur)->eof; }
+
+static int psColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
+  ps_cursor *c = (ps_cursor *)cur;
+  struct psnap_value v;
+  psnap_column(c->snap, i, &v);
+  switch (v.type) {
+  case PSNAP_INT: sqlite3_result_int64(ctx, v.i); break;
+  case PSNAP_REAL: sqlite3_result_double(ctx, v.r); break;
+  case PSNAP_TEXT: sqlite3_result_text64(ctx, v.s, v.n, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+  case PSNAP_NULL: break;
+  }
+  return SQLITE_OK;
+}
+
+static int psRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  *pRowid = ((ps_cursor *)cur)->rowid;
+  return SQLITE_OK;
+}
+
+static sqlite3_module ps_module = {
+    /* iVersion    */ 0,
+    /* xCreate     */ 0, /* eponymous-only */
+    /* xConnect    */ psConnect,
+    /* xBestIndex  */ psBestIndex,
+    /* xDisconnect */ psDisconnect,
+    /* xDestroy    */ 0,
+    /* xOpen       */ psOpen,
+    /* xClose      */ psClose,
+    /* xFilter     */ psFilter,
+    /* xNext       */ psNext,
+    /* xEof        */ psEof,
+    /* xColumn     */ psColumn,
+    /* xRowid      */ psRowid,
+    /* xUpdate     */ 0,
+    /* xBegin      */ 0,
+    /* xSync       */ 0,
+    /* xCommit     */ 0,
+    /* xRollback   */ 0,
+    /* xFindMethod */ 0,
+    /* xRename     */ 0,
+    /* xSavepoint  */ 0,
+    /* xRelease    */ 0,
+    /* xRollbackTo */ 0,
+    /* xShadowName */ 0,
+};
+
+/* Register the ps table on a connection. */
+int ps_register_table(sqlite3 *db) { return sqlite3_create_module(db, "ps", &ps_module, 0); }

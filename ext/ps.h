@@ -1,0 +1,14 @@
+/*
+** ps.h: what the files of ext/ share. Every ext/ file includes this
+** instead of <sqlite3ext.h>, so they all use the API routines handed to
+** the entry point (ext/init.c).
+*/
+#ifndef PS_EXT_H
+#define PS_EXT_H
+
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+
+int ps_register_table(sqlite3 *db);
+
+#endif

@@ -1,0 +1,177 @@
+/*
+** names.c: user, group and terminal names, resolved once per snapshot.
+**
+** On the host, names come from NSS (getpwuid_r/getgrgid_r), as ps(1) gets
+** them, and are cached per snapshot: a scan of 2,000 processes asks NSS
+** once per distinct id. Inside a container they come from the container's
+** own /etc/passwd and /etc/group, parsed as text (procfs.c): NSS there
+** would load modules and configuration from the container into the host
+** program. Terminal names come from one walk of /dev, on first use.
+*/
+#include "snap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+/* Look up id in a cache; *hit tells whether it was there. */
+static const char *cache_find(const struct namecache *c, uint32_t id, int *hit) {
+  for (size_t i = 0; i < c->n; i++)
+    if (c->e[i].id == id) {
+      *hit = 1;
+      return c->e[i].name;
+    }
+  *hit = 0;
+  return NULL;
+}
+
+/* Remember a name (or its absence, name NULL) for id. */
+static const char *cache_add(struct namecache *c, uint32_t id, const char *name) {
+  if (c->n == c->cap) {
+    size_t ncap = c->cap ? c->cap * 2 : 16;
+    void *ne = realloc(c->e, ncap * sizeof *c->e);
+    if (!ne) return NULL;
+    c->e = ne;
+    c->cap = ncap;
+  }
+  char *copy = name ? strdup(name) : NULL;
+  if (name && !copy) return NULL;
+  c->e[c->n].id = id;
+  c->e[c->n].name = copy;
+  c->n++;
+  return copy;
+}
+
+/* A host user name through NSS, cached; NULL when there is none. */
+const char *names_host_user(struct psnap *s, uint32_t uid) {
+  int hit;
+  const char *n = cache_find(&s->users, uid, &hit);
+  if (hit) return n;
+  char buf[4096];
+  struct passwd pw, *res = NULL;
+  if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0) res = NULL;
+  return cache_add(&s->users, uid, res ? res->pw_name : NULL);
+}
+
+/* A host group name through NSS, cached; NULL when there is none. */
+const char *names_host_group(struct psnap *s, uint32_t gid) {
+  int hit;
+  const char *n = cache_find(&s->groups, gid, &hit);
+  if (hit) return n;
+  /* Groups with many members need more room than users do. */
+  size_t len = 16384;
+  char *buf = NULL;
+  struct group gr, *res = NULL;
+  for (;;) {
+    char *nb = realloc(buf, len);
+    if (!nb) break;
+    buf = nb;
+    int rc = getgrgid_r(gid, &gr, buf, len, &res);
+    if (rc == ERANGE && len < (16u << 20)) {
+      len *= 4;
+      continue;
+    }
+    if (rc != 0) res = NULL;
+    break;
+  }
+  const char *out = cache_add(&s->groups, gid, res ? res->gr_name : NULL);
+  free(buf);
+  return out;
+}
+
+/* The user name in the target's view: container files, or host NSS. */
+const char *names_user(struct psnap *s, uint32_t uid) {
+  return s->files ? psnap_idtab_find(&s->pw, uid) : names_host_user(s, uid);
+}
+
+/* The group name in the target's view. */
+const char *names_group(struct psnap *s, uint32_t gid) {
+  return s->files ? psnap_idtab_find(&s->gr, gid) : names_host_group(s, gid);
+}
+
+/* Add the character devices of dirfd/sub to the terminal table. */
+static void tty_scan(struct psnap *s, const char *sub) {
+  /* pts is a mount point of its own: follow mounts, never symlinks */
+  int fd = sub ? openat(s->devfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : dup(s->devfd);
+  if (fd < 0) return;
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    close(fd);
+    return;
+  }
+  size_t cap = s->ntty;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (de->d_name[0] == '.') continue;
+    if (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN) continue;
+    struct stat st;
+    /* never follow links: inside a container they could lead anywhere */
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
+    if (s->ntty == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      void *nt = realloc(s->tty, ncap * sizeof *s->tty);
+      if (!nt) break;
+      s->tty = nt;
+      cap = ncap;
+    }
+    struct ttyname *t = &s->tty[s->ntty];
+    t->rdev = st.st_rdev;
+    if (strlen(de->d_name) + 5 > sizeof t->name) continue;
+    snprintf(t->name, sizeof t->name, "%.4s%s%.40s", sub ? sub : "", sub ? "/" : "", de->d_name);
+    s->ntty++;
+  }
+  closedir(d);
+}
+
+/*
+** The name of the terminal with this tty_nr (stat field 7), as ps prints
+** it: "pts/3", "tty1", "ttyS0"; NULL when the process has none. The table
+** is one walk of /dev and its pts directory, made the first time a process
+** with a terminal is seen. Within it, tty and pts names win over aliases
+** such as console for the same device.
+*/
+const char *names_tty(struct psnap *s, int tty_nr) {
+  if (tty_nr == 0) return NULL;
+  unsigned maj = major((dev_t)(unsigned)tty_nr), min = minor((dev_t)(unsigned)tty_nr);
+  dev_t dev = makedev(maj, min);
+  if (!s->have_tty) {
+    s->have_tty = 1;
+    if (s->devfd < 0) s->devfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (s->devfd >= 0) {
+      tty_scan(s, NULL);
+      tty_scan(s, "pts");
+    }
+  }
+  const char *best = NULL;
+  for (size_t i = 0; i < s->ntty; i++) {
+    if (s->tty[i].rdev != dev) continue;
+    const char *n = s->tty[i].name;
+    if (!best || (strncmp(n, "tty", 3) == 0 || strncmp(n, "pts/", 4) == 0)) best = n;
+  }
+  if (best) return best;
+  /* Unix98 pseudo-terminals (majors 136-143) are named by number alone,
+     even when their devpts instance is not mounted where we look. */
+  if (maj >= 136 && maj <= 143) {
+    if (snap_scratch(s, 32) < 0) return NULL;
+    snprintf(s->scratch.p, 32, "pts/%u", (maj - 136) * 256 + min);
+    return s->scratch.p;
+  }
+  return NULL;
+}
+
+/* Free the name caches and the terminal table. */
+void names_free(struct psnap *s) {
+  for (size_t i = 0; i < s->users.n; i++) free(s->users.e[i].name);
+  for (size_t i = 0; i < s->groups.n; i++) free(s->groups.e[i].name);
+  free(s->users.e);
+  free(s->groups.e);
+  free(s->tty);
+}

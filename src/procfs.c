@@ -1,0 +1,324 @@
+/*
+** procfs.c: the one file reader and the parsers of /proc and /etc text.
+**
+** Everything here is pure: a parser takes bytes and fills a struct, so the
+** unit tests and the fuzzers feed it recorded, truncated and hostile
+** contents. Nothing here asserts on kernel data; every copy is clamped.
+*/
+#include "psnap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Release a buffer's memory. */
+void psnap_buf_free(struct psnap_buf *b) {
+  free(b->p);
+  b->p = NULL;
+  b->len = b->cap = 0;
+}
+
+/*
+** Read an open fd to EOF into b, growing it as needed, retrying EINTR, and
+** NUL-terminate it. /proc files report st_size 0, so the only way to know
+** their size is to read until read() returns 0. At most max bytes are kept
+** (the rest is not read): 0 on success, -errno on failure.
+*/
+int psnap_readfd(int fd, struct psnap_buf *b, size_t max) {
+  b->len = 0;
+  for (;;) {
+    if (b->cap - b->len < 2) {
+      size_t ncap = b->cap ? b->cap * 2 : 4096;
+      char *np = realloc(b->p, ncap);
+      if (!np) return -ENOMEM;
+      b->p = np;
+      b->cap = ncap;
+    }
+    size_t want = b->cap - b->len - 1;
+    if (b->len + want > max) want = max - b->len;
+    if (want == 0) break;
+    ssize_t r = read(fd, b->p + b->len, want);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return -errno;
+    }
+    if (r == 0) break;
+    b->len += (size_t)r;
+  }
+  b->p[b->len] = '\0';
+  return 0;
+}
+
+/* Open dirfd/name read-only and read it whole into b: 0 or -errno. */
+int psnap_readat(int dirfd, const char *name, int oflags, struct psnap_buf *b, size_t max) {
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | oflags);
+  if (fd < 0) return -errno;
+  int rc = psnap_readfd(fd, b, max);
+  close(fd);
+  return rc;
+}
+
+/*
+** A bounded tokenizer for space-separated numeric fields. Each call
+** consumes leading spaces and one signed decimal; 1 when a number was
+** read, 0 at the end or at a character that starts no number.
+*/
+static int next_ll(const char **p, const char *end, long long *v) {
+  const char *s = *p;
+  while (s < end && *s == ' ') s++;
+  if (s >= end) return 0;
+  int neg = 0;
+  if (*s == '-' || *s == '+') {
+    neg = *s == '-';
+    s++;
+  }
+  if (s >= end || *s < '0' || *s > '9') return 0;
+  unsigned long long x = 0;
+  while (s < end && *s >= '0' && *s <= '9') {
+    x = x * 10 + (unsigned)(*s - '0'); /* wraps on absurd input: harmless */
+    s++;
+  }
+  *v = neg ? -(long long)x : (long long)x;
+  *p = s;
+  return 1;
+}
+
+/*
+** Parse /proc/PID/stat. comm (2) is whatever lies between the first '('
+** and the *last* ')': a process may name itself ") (" or ":-) 1 2 (x)",
+** so no other delimiter is safe. Fields after comm are space separated.
+** Returns 0, or -EINVAL when the text is too short to hold up to (24).
+*/
+int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st) {
+  memset(st, 0, sizeof *st);
+  const char *end = buf + len;
+  const char *open = memchr(buf, '(', len);
+  if (!open) return -EINVAL;
+  const char *close = NULL;
+  for (const char *q = end; q > open + 1;) {
+    q--;
+    if (*q == ')') {
+      close = q;
+      break;
+    }
+  }
+  if (!close) return -EINVAL;
+  const char *p = buf;
+  long long v;
+  /* (1) pid */
+  if (!next_ll(&p, open, &v)) return -EINVAL;
+  st->pid = (int)v;
+  /* (2) comm */
+  size_t n = (size_t)(close - open - 1);
+  if (n >= sizeof st->comm) n = sizeof st->comm - 1;
+  memcpy(st->comm, open + 1, n);
+  st->comm[n] = '\0';
+  p = close + 1;
+  /* (3) state */
+  while (p < end && *p == ' ') p++;
+  if (p >= end) return -EINVAL;
+  st->state = *p++;
+  long long f[25];
+  /* (4) .. (24): numbers; (3)'s slot and below unused */
+  for (int i = 4; i <= 24; i++) {
+    if (!next_ll(&p, end, &f[i])) {
+      /* (5)..: a field that is not a number means a malformed file */
+      return -EINVAL;
+    }
+  }
+  st->ppid = (int)f[4];                          /* (4) ppid */
+  st->pgrp = (int)f[5];                          /* (5) pgrp */
+  st->session = (int)f[6];                       /* (6) session */
+  st->tty_nr = (int)f[7];                        /* (7) tty_nr */
+  st->utime = (unsigned long long)f[14];         /* (14) utime */
+  st->stime = (unsigned long long)f[15];         /* (15) stime */
+  st->priority = (long)f[18];                    /* (18) priority */
+  st->nice = (long)f[19];                        /* (19) nice */
+  st->num_threads = (long)f[20];                 /* (20) num_threads */
+  st->start = (unsigned long long)f[22];         /* (22) starttime */
+  st->vsize = (unsigned long long)f[23];         /* (23) vsize */
+  st->rss = f[24];                               /* (24) rss, pages */
+  return 0;
+}
+
+/* Next unsigned decimal in a list separated by spaces, tabs or commas. */
+int psnap_next_uint(const char **p, const char *end, unsigned long long *v) {
+  const char *s = *p;
+  while (s < end && (*s == ' ' || *s == '\t' || *s == ',')) s++;
+  if (s >= end || *s < '0' || *s > '9') return 0;
+  unsigned long long x = 0;
+  while (s < end && *s >= '0' && *s <= '9') x = x * 10 + (unsigned)(*s++ - '0');
+  *v = x;
+  *p = s;
+  return 1;
+}
+
+/* Parse up to n unsigned decimals; returns how many were found. */
+static int uints(const char *p, const char *end, unsigned *out, int n) {
+  int i = 0;
+  unsigned long long v;
+  while (i < n && psnap_next_uint(&p, end, &v)) out[i++] = (unsigned)v;
+  return i;
+}
+
+/* Parse a hexadecimal 64-bit mask ("000001ffffffffff"). */
+static int hex64(const char *p, const char *end, uint64_t *out) {
+  while (p < end && (*p == ' ' || *p == '\t')) p++;
+  uint64_t x = 0;
+  int digits = 0;
+  for (; p < end; p++, digits++) {
+    int d;
+    if (*p >= '0' && *p <= '9') d = *p - '0';
+    else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
+    else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
+    else break;
+    x = (x << 4) | (uint64_t)d;
+  }
+  *out = x;
+  return digits > 0;
+}
+
+/*
+** Parse /proc/PID/status: "Key:\tvalue" lines. Only the keys the columns
+** use are looked at; Groups and NSpid are kept as pointers into buf (they
+** can be long: up to 65536 groups), to be walked with psnap_next_uint().
+** Returns 0; a file without Uid/Gid lines leaves have_ids 0.
+*/
+int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
+  static const char *const capkey[5] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
+  memset(st, 0, sizeof *st);
+  st->seccomp = -1;
+  const char *p = buf, *end = buf + len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *le = nl ? nl : end;
+    size_t n = (size_t)(le - p);
+    if (n > 4 && p[0] == 'U' && memcmp(p, "Uid:", 4) == 0) {
+      if (uints(p + 4, le, st->uid, 4) == 4) st->have_ids |= 1;
+    } else if (n > 4 && p[0] == 'G' && memcmp(p, "Gid:", 4) == 0) {
+      if (uints(p + 4, le, st->gid, 4) == 4) st->have_ids |= 2;
+    } else if (n >= 7 && p[0] == 'G' && memcmp(p, "Groups:", 7) == 0) {
+      st->groups = p + 7;
+      st->groups_len = n - 7;
+    } else if (n >= 6 && p[0] == 'N' && memcmp(p, "NSpid:", 6) == 0) {
+      st->nspid = p + 6;
+      st->nspid_len = n - 6;
+    } else if (n > 7 && p[0] == 'C' && p[1] == 'a' && p[2] == 'p') {
+      for (int i = 0; i < 5; i++)
+        if (memcmp(p, capkey[i], 7) == 0 && hex64(p + 7, le, &st->cap[i])) st->have_cap |= 1u << i;
+    } else if (n > 8 && p[0] == 'S' && memcmp(p, "Seccomp:", 8) == 0) {
+      unsigned v;
+      if (uints(p + 8, le, &v, 1) == 1) st->seccomp = (int)v;
+    }
+    p = le + 1;
+  }
+  st->have_ids = st->have_ids == 3;
+  return 0;
+}
+
+/*
+** Parse a uid_map/gid_map: lines of "inside outside count". Malformed
+** lines are skipped; more than 340 extents (the kernel's limit) are cut.
+*/
+int psnap_parse_idmap(const char *buf, size_t len, struct psnap_idmap *m) {
+  m->n = 0;
+  const char *p = buf, *end = buf + len;
+  while (p < end && m->n < sizeof m->e / sizeof m->e[0]) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *le = nl ? nl : end;
+    unsigned v[3];
+    if (uints(p, le, v, 3) == 3) {
+      m->e[m->n].inside = v[0];
+      m->e[m->n].outside = v[1];
+      m->e[m->n].count = v[2];
+      m->n++;
+    }
+    p = le + 1;
+  }
+  return 0;
+}
+
+/* Map an outside (host) id into the namespace, as the kernel's from_kuid(). */
+uint32_t psnap_idmap_in(const struct psnap_idmap *m, uint32_t outside, uint32_t overflow) {
+  for (unsigned i = 0; i < m->n; i++) {
+    uint64_t lo = m->e[i].outside;
+    if (outside >= lo && (uint64_t)outside < lo + m->e[i].count)
+      return m->e[i].inside + (outside - m->e[i].outside);
+  }
+  return overflow;
+}
+
+static int idtab_cmp(const void *a, const void *b) {
+  const struct psnap_idtab_ent *x = a, *y = b;
+  if (x->id != y->id) return x->id < y->id ? -1 : 1;
+  return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/*
+** Parse an /etc/passwd or /etc/group file ("name:x:id:..."; the id is the
+** third field in both) into a table sorted by id. The file comes from a
+** container and may be hostile: lines of any length, no final newline,
+** NUL bytes, ids that overflow. Lines that do not parse are skipped.
+** Returns 0 or -ENOMEM.
+*/
+int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len) {
+  memset(t, 0, sizeof *t);
+  t->text = malloc(len + 1);
+  if (!t->text) return -ENOMEM;
+  memcpy(t->text, buf, len);
+  t->text[len] = '\0';
+  size_t cap = 0;
+  char *p = t->text, *end = t->text + len;
+  uint32_t line = 0;
+  while (p < end) {
+    char *nl = memchr(p, '\n', (size_t)(end - p));
+    char *le = nl ? nl : end;
+    *le = '\0';
+    line++;
+    char *c1 = memchr(p, ':', (size_t)(le - p));
+    char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
+    if (c1 && c2 && c1 > p && *p != '+' && *p != '-' && strlen(p) == (size_t)(le - p)) {
+      const char *q = c2 + 1;
+      unsigned long long id;
+      if (psnap_next_uint(&q, le, &id) && (q == le || *q == ':') && id <= UINT32_MAX) {
+        if (t->n == cap) {
+          size_t ncap = cap ? cap * 2 : 64;
+          void *ne = realloc(t->e, ncap * sizeof *t->e);
+          if (!ne) {
+            psnap_idtab_free(t);
+            return -ENOMEM;
+          }
+          t->e = ne;
+          cap = ncap;
+        }
+        *c1 = '\0';
+        t->e[t->n].id = (uint32_t)id;
+        t->e[t->n].line = line;
+        t->e[t->n].name = p;
+        t->n++;
+      }
+    }
+    p = le + 1;
+  }
+  if (t->n) qsort(t->e, t->n, sizeof *t->e, idtab_cmp);
+  return 0;
+}
+
+/* The name of the first entry with this id, or NULL. */
+const char *psnap_idtab_find(const struct psnap_idtab *t, uint32_t id) {
+  size_t lo = 0, hi = t->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (t->e[mid].id < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < t->n && t->e[lo].id == id ? t->e[lo].name : NULL;
+}
+
+void psnap_idtab_free(struct psnap_idtab *t) {
+  free(t->e);
+  free(t->text);
+  memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,241 @@
+/*
+** psnap: process snapshots read from /proc, with no SQLite in them.
+**
+** A snapshot lists the processes of one PID namespace (the caller's, or the
+** one of a target process, read from inside its mount namespace), reads for
+** each process only the /proc files that the requested columns need, each
+** at most once, and hands back one typed value per column.
+**
+**   struct psnap_cfg cfg = { .src = psnap_cols_src(mask), .target = 0 };
+**   struct psnap *s;
+**   struct psnap_err err;
+**   if (psnap_open(&s, &cfg, &err) < 0) ... err.msg ...
+**   while ((rc = psnap_next(s)) > 0) {
+**     struct psnap_value v;
+**     psnap_column(s, PSNAP_COL_PID, &v);
+**   }
+**   psnap_close(s);
+**
+** Every function returns 0 (or a count) on success and -errno on failure;
+** none prints, exits or aborts. Text values stay valid until the next call
+** of psnap_next() or psnap_column() on the same snapshot.
+*/
+#ifndef PSNAP_H
+#define PSNAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The sources a snapshot can read. Per-process files are read once per
+** process; per-scan sources once per snapshot. */
+enum psnap_src {
+  PSNAP_SRC_STAT = 1u << 0,    /* /proc/PID/stat */
+  PSNAP_SRC_STATUS = 1u << 1,  /* /proc/PID/status */
+  PSNAP_SRC_CMDLINE = 1u << 2, /* /proc/PID/cmdline */
+  PSNAP_SRC_ATTR = 1u << 3,    /* /proc/PID/attr/current */
+  PSNAP_SRC_HOST = 1u << 4,    /* per scan: container pid -> host pid */
+  PSNAP_SRC_BTIME = 1u << 5,   /* per scan: /proc/stat btime */
+  PSNAP_SRC_TTY = 1u << 6,     /* per scan: terminal names from /dev */
+  PSNAP_SRC__ALL = (1u << 7) - 1
+};
+
+/* The columns, in table order. psnap_cols[] in desc.c has one entry each. */
+enum psnap_col {
+  PSNAP_COL_USER,
+  PSNAP_COL_PID,
+  PSNAP_COL_PPID,
+  PSNAP_COL_PCPU,
+  PSNAP_COL_ETIME,
+  PSNAP_COL_TTY,
+  PSNAP_COL_TIME,
+  PSNAP_COL_ARGS,
+  PSNAP_COL_COMM,
+  PSNAP_COL_GROUP,
+  PSNAP_COL_GROUPS,
+  PSNAP_COL_RGROUP,
+  PSNAP_COL_RUSER,
+  PSNAP_COL_NICE,
+  PSNAP_COL_PGID,
+  PSNAP_COL_UID,
+  PSNAP_COL_VSZ,
+  PSNAP_COL_RSS,
+  PSNAP_COL_STATE,
+  PSNAP_COL_STIME,
+  PSNAP_COL_CAPAMB,
+  PSNAP_COL_CAPBND,
+  PSNAP_COL_CAPEFF,
+  PSNAP_COL_CAPINH,
+  PSNAP_COL_CAPPRM,
+  PSNAP_COL_SECCOMP,
+  PSNAP_COL_LABEL,
+  PSNAP_COL_HPID,
+  PSNAP_COL_HUSER,
+  PSNAP_COL_HUID,
+  PSNAP_COL_HGROUP,
+  PSNAP_COL_HGROUPS,
+  PSNAP_COL_PIDNS, /* HIDDEN: the target pid (NULL on a host scan) */
+  PSNAP_COL__COUNT
+};
+
+enum psnap_vtype { PSNAP_NULL, PSNAP_INT, PSNAP_REAL, PSNAP_TEXT };
+
+/* One column value. s points into the snapshot (see the header). */
+struct psnap_value {
+  enum psnap_vtype type;
+  long long i;
+  double r;
+  const char *s;
+  size_t n;
+};
+
+struct psnap;
+
+/* Column descriptor flags. */
+enum {
+  PSNAP_F_HIDDEN = 1u << 0, /* HIDDEN column in the CREATE TABLE */
+  PSNAP_F_PSGO = 1u << 1,   /* psgo has a descriptor of this name */
+  PSNAP_F_PROCPS = 1u << 2  /* procps ps -o knows this name */
+};
+
+/* One entry of the column registry. */
+struct psnap_desc {
+  const char *name;   /* column name (psgo descriptor name) */
+  const char *type;   /* declared SQL type */
+  unsigned src;       /* PSNAP_SRC_* bits the value needs */
+  unsigned flags;     /* PSNAP_F_* */
+  const char *code;   /* AIX format code (%C ...) or NULL */
+  const char *header; /* ps/psgo header */
+  const char *from;   /* where the value comes from, for users */
+  const char *doc;    /* one line of documentation */
+  void (*get)(struct psnap *, struct psnap_value *);
+};
+
+extern const struct psnap_desc psnap_cols[PSNAP_COL__COUNT];
+
+/* The sources needed for a set of columns (bit i = column i). */
+unsigned psnap_cols_src(uint64_t mask);
+
+/* An error: errno-style code plus a message naming what failed. */
+struct psnap_err {
+  int code;      /* positive errno value, 0 when no error */
+  char msg[256]; /* lower case, without the table prefix */
+};
+
+/* What to snapshot. */
+struct psnap_cfg {
+  unsigned src;          /* PSNAP_SRC_* bits to read */
+  long long target;      /* 0: the caller's view; else a pid whose PID namespace */
+  const long long *pids; /* NULL: every process; else only these (target's view) */
+  size_t npids;
+  const char *proc; /* NULL: "/proc"; tests may point it elsewhere */
+};
+
+int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);
+int psnap_next(struct psnap *s); /* 1: a row, 0: done, <0: -errno (see err) */
+void psnap_column(struct psnap *s, int col, struct psnap_value *v);
+long long psnap_rowid(const struct psnap *s);
+const struct psnap_err *psnap_error(const struct psnap *s);
+void psnap_close(struct psnap *s);
+
+/* The inode of the PID namespace of pid (caller's view): 0 or -errno. */
+int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err);
+
+/* Counters for tests and benchmarks: files opened by this snapshot. */
+unsigned long psnap_files_opened(const struct psnap *s);
+
+/* ---- parsers (pure; unit tested and fuzzed on recorded contents) ---- */
+
+/* A growable byte buffer; always NUL-terminated after a successful read. */
+struct psnap_buf {
+  char *p;
+  size_t len;
+  size_t cap;
+};
+void psnap_buf_free(struct psnap_buf *b);
+/* Read all of dirfd/name into b (replacing its contents): 0 or -errno. */
+int psnap_readat(int dirfd, const char *name, int oflags, struct psnap_buf *b, size_t max);
+/* Read all of an open fd into b: 0 or -errno. Does not close fd. */
+int psnap_readfd(int fd, struct psnap_buf *b, size_t max);
+
+struct psnap_stat {
+  int pid;                     /* (1) */
+  char comm[64];               /* (2) between the first '(' and the last ')' */
+  char state;                  /* (3) */
+  int ppid;                    /* (4) */
+  int pgrp;                    /* (5) */
+  int session;                 /* (6) */
+  int tty_nr;                  /* (7) */
+  unsigned long long utime;    /* (14) clock ticks */
+  unsigned long long stime;    /* (15) clock ticks */
+  long priority;               /* (18) */
+  long nice;                   /* (19) */
+  long num_threads;            /* (20) */
+  unsigned long long start;    /* (22) clock ticks after boot */
+  unsigned long long vsize;    /* (23) bytes */
+  long long rss;               /* (24) pages */
+};
+int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st);
+
+struct psnap_status {
+  unsigned uid[4];  /* real, effective, saved, filesystem */
+  unsigned gid[4];
+  int have_ids;
+  const char *groups; /* the text after "Groups:" (space separated), or NULL */
+  size_t groups_len;
+  const char *nspid; /* the text after "NSpid:" (tab separated), or NULL */
+  size_t nspid_len;
+  uint64_t cap[5]; /* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
+  unsigned have_cap; /* bit i: cap[i] present */
+  int seccomp;       /* -1 when absent */
+};
+enum { PSNAP_CAPINH, PSNAP_CAPPRM, PSNAP_CAPEFF, PSNAP_CAPBND, PSNAP_CAPAMB };
+int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st);
+
+/* Next unsigned decimal from a separated list, advancing *p; 1 found, 0 end. */
+int psnap_next_uint(const char **p, const char *end, unsigned long long *v);
+
+/* A uid_map or gid_map: up to 340 extents (the kernel's limit). */
+struct psnap_idmap {
+  unsigned n;
+  struct {
+    uint32_t inside, outside, count;
+  } e[340];
+};
+int psnap_parse_idmap(const char *buf, size_t len, struct psnap_idmap *m);
+/* Map a host (outside) id into the namespace; unmapped ids give overflow. */
+uint32_t psnap_idmap_in(const struct psnap_idmap *m, uint32_t outside, uint32_t overflow);
+
+/* An id -> name table parsed from an /etc/passwd or /etc/group file. */
+struct psnap_idtab {
+  struct psnap_idtab_ent {
+    uint32_t id;
+    uint32_t line; /* order in the file: the first entry wins */
+    const char *name;
+  } *e;
+  size_t n;
+  char *text; /* owned copy of the file */
+};
+int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len);
+const char *psnap_idtab_find(const struct psnap_idtab *t, uint32_t id);
+void psnap_idtab_free(struct psnap_idtab *t);
+
+/* Capability names (libcap), upper case without CAP_, sorted by name. */
+struct psnap_capnames {
+  int last_cap;           /* /proc/sys/kernel/cap_last_cap */
+  int n;                  /* names known: 0..n-1 */
+  unsigned char order[64];/* capability numbers in name order */
+  char name[64][32];
+};
+int psnap_capnames_init(struct psnap_capnames *cn);
+/* Format a mask: "full", "none", or sorted names joined by ','. */
+size_t psnap_caps_format(const struct psnap_capnames *cn, uint64_t mask, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,360 @@
+/*
+** snap.c: one snapshot of the processes of a PID namespace.
+**
+** psnap_open() takes the process list and the reference time ("now") once,
+** so every row of a scan refers to the same instant. psnap_next() opens the
+** next process's directory and reads the files the requested sources need,
+** each once, all through that one directory fd: if the pid is reused while
+** we read, the old directory answers ENOENT/ESRCH instead of mixing two
+** processes in one row. A process that is gone is skipped; a file that
+** cannot be read (EACCES) leaves its columns NULL.
+*/
+#include "snap.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The largest cmdline kept (Linux caps argv+envp at 1/4 of the stack limit). */
+#define CMDLINE_MAX (64u << 20)
+#define SMALL_MAX (1u << 20)
+
+/* Fill an error: the code and a printf-style message. */
+void snap_err(struct psnap_err *e, int code, const char *fmt, ...) {
+  if (!e) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  va_end(ap);
+  e->code = code ? code : EIO;
+}
+
+/*
+** Open a file below a directory of the snapshot. Inside a container the
+** directory tree is the container's, which could mount or link things over
+** /proc/PID/...: there the open refuses symlinks and mount crossings
+** (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV), so a path never leads back
+** into the caller's filesystem. Returns the fd or -errno.
+*/
+int snap_openat(struct psnap *s, int dirfd, const char *name, int flags) {
+  int fd;
+  s->opened++;
+  if (s->hardened) {
+    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW),
+                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_BENEATH};
+    fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
+    if (fd >= 0 || errno != ENOSYS) return fd < 0 ? -errno : fd;
+  }
+  fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  return fd < 0 ? -errno : fd;
+}
+
+/* Make room for need bytes in the scratch buffer: 0 or -ENOMEM. */
+int snap_scratch(struct psnap *s, size_t need) {
+  if (s->scratch.cap >= need) return 0;
+  size_t ncap = s->scratch.cap ? s->scratch.cap : 256;
+  while (ncap < need) ncap *= 2;
+  char *p = realloc(s->scratch.p, ncap);
+  if (!p) return -ENOMEM;
+  s->scratch.p = p;
+  s->scratch.cap = ncap;
+  return 0;
+}
+
+static int cmp_ll(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Append a pid to the visit list. */
+static int push_pid(struct psnap *s, size_t *cap, long long pid) {
+  if (s->npids == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 512;
+    long long *np = realloc(s->pids, ncap * sizeof *np);
+    if (!np) return -ENOMEM;
+    s->pids = np;
+    *cap = ncap;
+  }
+  s->pids[s->npids++] = pid;
+  return 0;
+}
+
+/*
+** The pids to visit: the ones asked for, or every numeric entry of the
+** /proc directory. Sorted and without duplicates. 0 or -errno.
+*/
+static int list_pids(struct psnap *s) {
+  size_t cap = 0;
+  int rc = 0;
+  if (s->mode == MODE_FALLBACK) {
+    /* Members are known already; visit them in the target's pid order. */
+    for (size_t i = 0; i < s->nmem && rc == 0; i++) {
+      long long c = s->memc[i].cpid;
+      if (s->cfg.pids && !bsearch(&c, s->cfg.pids, s->cfg.npids, sizeof c, cmp_ll)) continue;
+      rc = push_pid(s, &cap, c);
+    }
+    return rc;
+  }
+  if (s->cfg.pids) {
+    for (size_t i = 0; i < s->cfg.npids && rc == 0; i++)
+      if (s->cfg.pids[i] > 0 && s->cfg.pids[i] <= INT_MAX) rc = push_pid(s, &cap, s->cfg.pids[i]);
+    return rc;
+  }
+  int fd = dup(s->procfd);
+  if (fd < 0) return -errno;
+  lseek(fd, 0, SEEK_SET);
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    rc = -errno;
+    close(fd);
+    return rc;
+  }
+  struct dirent *de;
+  errno = 0;
+  while (rc == 0 && (de = readdir(d)) != NULL) {
+    const char *n = de->d_name;
+    if (*n < '1' || *n > '9') continue;
+    long long v = 0;
+    for (; *n >= '0' && *n <= '9' && v <= INT_MAX; n++) v = v * 10 + (*n - '0');
+    if (*n == '\0' && v <= INT_MAX) rc = push_pid(s, &cap, v);
+  }
+  closedir(d);
+  if (rc == 0 && s->npids > 1) qsort(s->pids, s->npids, sizeof *s->pids, cmp_ll);
+  return rc;
+}
+
+/* Read /proc/stat's btime: the boot time that ps's start times use. */
+static void read_btime(struct psnap *s) {
+  struct psnap_buf b = {0};
+  s->btime = 0;
+  s->opened++;
+  if (psnap_readat(s->hostfd, "stat", 0, &b, 4u << 20) == 0) {
+    const char *p = strstr(b.p, "\nbtime ");
+    unsigned long long v;
+    if (p) {
+      p += 7;
+      if (psnap_next_uint(&p, b.p + b.len, &v)) s->btime = (long long)v;
+    }
+  }
+  psnap_buf_free(&b);
+}
+
+/*
+** Open a snapshot. The target (cfg->target > 0) is resolved and, when it
+** lives in another PID namespace, its mount namespace is joined on a
+** helper thread (ns.c). Returns 0 with *out set, or -errno with err set.
+*/
+int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err) {
+  *out = NULL;
+  if (err) err->code = 0, err->msg[0] = '\0';
+  struct psnap *s = calloc(1, sizeof *s);
+  if (!s) {
+    snap_err(err, ENOMEM, "out of memory");
+    return -ENOMEM;
+  }
+  s->cfg = *cfg;
+  s->cfg.pids = NULL;
+  s->src = cfg->src | PSNAP_SRC_STAT;
+  s->procfd = s->hostfd = s->devfd = -1;
+  s->target = cfg->target;
+  int rc;
+  if (cfg->pids) {
+    long long *p = malloc((cfg->npids ? cfg->npids : 1) * sizeof *p);
+    if (!p) {
+      rc = -ENOMEM;
+      snap_err(err, ENOMEM, "out of memory");
+      goto fail;
+    }
+    memcpy(p, cfg->pids, cfg->npids * sizeof *p);
+    qsort(p, cfg->npids, sizeof *p, cmp_ll);
+    size_t n = 0;
+    for (size_t i = 0; i < cfg->npids; i++)
+      if (n == 0 || p[n - 1] != p[i]) p[n++] = p[i];
+    s->cfg.pids = p;
+    s->cfg.npids = n;
+  }
+  const char *proc = cfg->proc ? cfg->proc : "/proc";
+  s->hostfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->hostfd < 0) {
+    rc = -errno;
+    snap_err(err, errno, "cannot open %s: %s", proc, strerror(errno));
+    goto fail;
+  }
+  s->opened++;
+  s->procfd = s->hostfd;
+  s->mode = MODE_HOST;
+  s->hz = sysconf(_SC_CLK_TCK);
+  if (s->hz <= 0) s->hz = 100;
+  s->pagekb = sysconf(_SC_PAGESIZE) / 1024;
+  if (s->pagekb <= 0) s->pagekb = 4;
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  s->now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+  if (s->target > 0) {
+    rc = ns_open_target(s, err);
+    if (rc < 0) goto fail;
+  } else if (s->target < 0) {
+    rc = -EINVAL;
+    snap_err(err, EINVAL, "pidns must be a positive integer, not %lld", s->target);
+    goto fail;
+  }
+  if ((s->src & PSNAP_SRC_HOST) && s->mode == MODE_CONTAINER) {
+    rc = ns_members(s);
+    if (rc < 0) {
+      snap_err(err, -rc, "cannot map the processes of pid %lld to host pids: %s", s->target, strerror(-rc));
+      goto fail;
+    }
+  }
+  if (s->src & PSNAP_SRC_BTIME) read_btime(s);
+  rc = list_pids(s);
+  if (rc < 0) {
+    snap_err(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
+    goto fail;
+  }
+  *out = s;
+  return 0;
+fail:
+  psnap_close(s);
+  return rc;
+}
+
+/*
+** Read one source file of the current row into its buffer. Returns 0 (and
+** marks it loaded), 1 when the file cannot be read (its columns will be
+** NULL), or -1 when the process is gone (skip the row).
+*/
+static int load(struct psnap *s, int pidfd, unsigned src, const char *name, struct psnap_buf *b, size_t max,
+                int enoent_is_gone) {
+  int fd = snap_openat(s, pidfd, name, O_RDONLY);
+  int rc = fd < 0 ? fd : psnap_readfd(fd, b, max);
+  if (fd >= 0) close(fd);
+  if (rc == 0) {
+    s->loaded |= src;
+    return 0;
+  }
+  if (rc == -ESRCH || (enoent_is_gone && rc == -ENOENT)) return -1;
+  if (rc == -ENOMEM) return -2;
+  return 1;
+}
+
+/*
+** Advance to the next process that still exists. Returns 1 when a row is
+** ready, 0 at the end, -errno on a failure that ends the scan (OOM).
+*/
+int psnap_next(struct psnap *s) {
+  char name[24];
+  while (s->next < s->npids) {
+    long long vpid = s->pids[s->next++];
+    int hpid = (int)vpid;
+    if (s->mode == MODE_FALLBACK) hpid = ns_host_pid(s, (int)vpid);
+    if (hpid <= 0) continue;
+    snprintf(name, sizeof name, "%d", hpid);
+    int dirfd = s->mode == MODE_FALLBACK ? s->hostfd : s->procfd;
+    int pidfd = snap_openat(s, dirfd, name, O_RDONLY | O_DIRECTORY);
+    if (pidfd < 0) {
+      if (pidfd == -ENOMEM) return -ENOMEM;
+      continue; /* gone, or not a process directory */
+    }
+    s->loaded = 0;
+    int rc = load(s, pidfd, PSNAP_SRC_STAT, "stat", &s->b_stat, SMALL_MAX, 1);
+    if (rc == 0 && psnap_parse_stat(s->b_stat.p, s->b_stat.len, &s->st) < 0) rc = -1;
+    if (rc == 0 && (s->src & PSNAP_SRC_STATUS)) {
+      rc = load(s, pidfd, PSNAP_SRC_STATUS, "status", &s->b_status, SMALL_MAX, 1);
+      if (rc == 0) psnap_parse_status(s->b_status.p, s->b_status.len, &s->ss);
+      if (rc > 0) rc = 0;
+    }
+    if (rc == 0 && (s->src & PSNAP_SRC_CMDLINE)) {
+      rc = load(s, pidfd, PSNAP_SRC_CMDLINE, "cmdline", &s->b_cmdline, CMDLINE_MAX, 1);
+      if (rc > 0) rc = 0;
+    }
+    if (rc == 0 && (s->src & PSNAP_SRC_ATTR)) {
+      /* attr/current: EINVAL or ENOENT when no LSM gives the process a label */
+      rc = load(s, pidfd, PSNAP_SRC_ATTR, "attr/current", &s->b_attr, SMALL_MAX, 0);
+      if (rc > 0) rc = 0;
+    }
+    close(pidfd);
+    if (rc == -2) return -ENOMEM;
+    if (rc < 0) continue;
+    s->pid = (int)vpid;
+    s->hpid = s->mode == MODE_HOST ? hpid : s->mode == MODE_FALLBACK ? hpid : 0;
+    if (s->mode == MODE_CONTAINER && s->have_mem) s->hpid = ns_host_pid(s, s->pid);
+    if (s->mode == MODE_FALLBACK) {
+      /* stat shows host pids here: translate them into the target's view */
+      s->st.ppid = ns_view_pid(s, s->st.ppid);
+      s->st.pgrp = ns_view_pid(s, s->st.pgrp);
+      s->st.session = ns_view_pid(s, s->st.session);
+    }
+    s->rowid++;
+    return 1;
+  }
+  return 0;
+}
+
+/* The value of one column of the current row. */
+void psnap_column(struct psnap *s, int col, struct psnap_value *v) {
+  memset(v, 0, sizeof *v);
+  v->type = PSNAP_NULL;
+  if (col < 0 || col >= PSNAP_COL__COUNT) return;
+  const struct psnap_desc *d = &psnap_cols[col];
+  /* per-process sources that failed leave the column NULL */
+  unsigned need = d->src & (PSNAP_SRC_STAT | PSNAP_SRC_STATUS | PSNAP_SRC_CMDLINE | PSNAP_SRC_ATTR);
+  if ((s->loaded & need) != need) return;
+  d->get(s, v);
+}
+
+long long psnap_rowid(const struct psnap *s) { return s->rowid; }
+const struct psnap_err *psnap_error(const struct psnap *s) { return &s->err; }
+unsigned long psnap_files_opened(const struct psnap *s) { return s->opened; }
+
+/* Close a snapshot and free everything it holds (NULL is fine). */
+void psnap_close(struct psnap *s) {
+  if (!s) return;
+  if (s->procfd >= 0 && s->procfd != s->hostfd) close(s->procfd);
+  if (s->hostfd >= 0) close(s->hostfd);
+  if (s->devfd >= 0) close(s->devfd);
+  free(s->pids);
+  free((void *)s->cfg.pids);
+  free(s->mem);
+  free(s->memc);
+  psnap_buf_free(&s->b_stat);
+  psnap_buf_free(&s->b_status);
+  psnap_buf_free(&s->b_cmdline);
+  psnap_buf_free(&s->b_attr);
+  psnap_buf_free(&s->scratch);
+  psnap_idtab_free(&s->pw);
+  psnap_idtab_free(&s->gr);
+  names_free(s);
+  free(s->caps);
+  free(s);
+}
+
+/* The PID namespace inode of a pid in the caller's view. */
+int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err) {
+  char path[64];
+  struct stat st;
+  if (pid <= 0 || pid > INT_MAX) {
+    snap_err(err, EINVAL, "pidns must be a positive integer, not %lld", pid);
+    return -EINVAL;
+  }
+  snprintf(path, sizeof path, "/proc/%lld/ns/pid", pid);
+  if (stat(path, &st) < 0) {
+    int e = errno;
+    if (e == ENOENT || e == ESRCH) snap_err(err, ESRCH, "no process %lld", pid);
+    else snap_err(err, e, "cannot read the PID namespace of pid %lld: %s", pid, strerror(e));
+    return -e;
+  }
+  *ino = (uint64_t)st.st_ino;
+  return 0;
+}
