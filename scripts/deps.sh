@@ -26,6 +26,7 @@ test|bench)
   have_cmd python3 || add python3
   have_cmd setpriv || add util-linux
   have_cmd capsh || add libcap2-bin
+  have_cmd strace || add strace
   ;;
 esac
 case $what in

@@ -279,7 +279,7 @@ int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len) {
     line++;
     char *c1 = memchr(p, ':', (size_t)(le - p));
     char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
-    if (c1 && c2 && c1 > p && *p != '+' && *p != '-' && strlen(p) == (size_t)(le - p)) {
+    if (c1 && c2 && c1 > p && *p != '+' && *p != '-' && *p != '#' && strlen(p) == (size_t)(le - p)) {
       const char *q = c2 + 1;
       unsigned long long id;
       if (psnap_next_uint(&q, le, &id) && (q == le || *q == ':') && id <= UINT32_MAX) {

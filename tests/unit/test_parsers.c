@@ -1,0 +1,231 @@
+/*
+** test_parsers.c: unit tests of the src/ parsers on recorded, truncated
+** and hostile contents. Prints TAP ("ok N - name", "not ok N - name");
+** exits 1 when a test failed. Run from the project root (fixtures are read
+** from tests/fixtures).
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "psnap.h"
+
+static int n_test, n_fail;
+
+static void check(int cond, const char *name) {
+  n_test++;
+  if (!cond) n_fail++;
+  printf("%s %d - %s\n", cond ? "ok" : "not ok", n_test, name);
+}
+
+/* Compare strings, printing both on mismatch. */
+static void check_str(const char *got, const char *want, const char *name) {
+  int ok = got && strcmp(got, want) == 0;
+  if (!ok) printf("# %s: got '%s', want '%s'\n", name, got ? got : "(null)", want);
+  check(ok, name);
+}
+
+static int parse_stat(const char *text, struct psnap_stat *st) { return psnap_parse_stat(text, strlen(text), st); }
+
+static void test_stat(void) {
+  struct psnap_stat st;
+  /* recorded from a real pid 1 */
+  struct psnap_buf b = {0};
+  int rc = psnap_readat(AT_FDCWD, "tests/fixtures/proc/1/stat", 0, &b, 1 << 20);
+  check(rc == 0, "stat: read recorded file");
+  check(rc == 0 && psnap_parse_stat(b.p, b.len, &st) == 0, "stat: recorded file parses");
+  check(st.pid == 1 && strcmp(st.comm, "process_api") == 0 && st.state == 'S', "stat: pid, comm, state");
+  check(st.ppid == 0 && st.pgrp == 0 && st.tty_nr == 0, "stat: ppid, pgrp, tty_nr");
+  check(st.utime == 131 && st.stime == 282 && st.nice == -10 && st.num_threads == 13, "stat: utime, stime, nice, threads");
+  check(st.start == 18 && st.vsize == 40808448ull && st.rss == 2550, "stat: start, vsize, rss");
+  psnap_buf_free(&b);
+
+  /* comm with parentheses and spaces: only the last ')' ends it */
+  const char *hostile = "42 (a) (b c) R 1 42 42 34816 42 0 0 0 0 0 7 3 0 0 20 5 1 0 99 1000 12 0\n";
+  check(parse_stat(hostile, &st) == 0 && strcmp(st.comm, "a) (b c") == 0, "stat: comm containing ') ('");
+  check(st.state == 'R' && st.ppid == 1 && st.tty_nr == 34816 && st.nice == 5, "stat: fields after a hostile comm");
+  check(parse_stat("7 (:-) 1 2 (x)) S 1 7 7 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 10 1", &st) == 0 &&
+            strcmp(st.comm, ":-) 1 2 (x)") == 0 && st.utime == 1 && st.stime == 2,
+        "stat: comm ':-) 1 2 (x)'");
+  check(parse_stat("9 (new\nline) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1", &st) == 0 &&
+            strcmp(st.comm, "new\nline") == 0,
+        "stat: comm with a newline");
+  check(parse_stat("9 () Z 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0", &st) == 0 && st.comm[0] == '\0' &&
+            st.state == 'Z',
+        "stat: empty comm");
+  /* a comm longer than the buffer is cut, not overflowed */
+  char longc[300];
+  snprintf(longc, sizeof longc, "5 (%0200d) S 1 5 5 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0 0", 0);
+  check(parse_stat(longc, &st) == 0 && strlen(st.comm) == sizeof st.comm - 1, "stat: overlong comm clamped");
+  /* truncated and malformed */
+  check(parse_stat("", &st) == -EINVAL, "stat: empty file rejected");
+  check(parse_stat("1 (init", &st) == -EINVAL, "stat: no closing ')' rejected");
+  check(parse_stat("1 (init) S 0 1 1 0", &st) == -EINVAL, "stat: truncated after (7) rejected");
+  check(parse_stat("1 (init) S 0 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 10", &st) == -EINVAL,
+        "stat: missing (24) rejected");
+  check(parse_stat("(x) S 0 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 10 1", &st) == -EINVAL, "stat: missing pid rejected");
+  check(parse_stat("1 (x) S 0 1 1 0 -1 0 0 0 0 0 zz 2 0 0 20 0 1 0 5 10 1", &st) == -EINVAL,
+        "stat: non-numeric field rejected");
+  check(parse_stat("1 (x)", &st) == -EINVAL, "stat: no state rejected");
+}
+
+static void test_status(void) {
+  struct psnap_buf b = {0};
+  struct psnap_status ss;
+  check(psnap_readat(AT_FDCWD, "tests/fixtures/proc/1/status", 0, &b, 1 << 20) == 0 &&
+            psnap_parse_status(b.p, b.len, &ss) == 0,
+        "status: recorded file parses");
+  check(ss.have_ids && ss.uid[0] == 0 && ss.uid[1] == 0 && ss.gid[3] == 0, "status: Uid and Gid");
+  check(ss.have_cap == 0x1f && ss.cap[PSNAP_CAPEFF] == 0x1ffffffffffull && ss.cap[PSNAP_CAPBND] == 0x1fffeffffffull &&
+            ss.cap[PSNAP_CAPAMB] == 0,
+        "status: capability masks");
+  check(ss.seccomp == 0 && ss.nspid != NULL, "status: Seccomp and NSpid");
+  const char *p = ss.groups;
+  unsigned long long g;
+  check(p && !psnap_next_uint(&p, ss.groups + ss.groups_len, &g), "status: empty Groups");
+  psnap_buf_free(&b);
+
+  const char *t = "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t5\t6\t7\t8\nGroups:\t4 24 27 \n"
+                  "NSpid:\t4242\t17\t1\nCapEff:\t0000000000000003\nSeccomp:\t2\n";
+  psnap_parse_status(t, strlen(t), &ss);
+  check(ss.have_ids && ss.uid[0] == 1000 && ss.uid[1] == 1001 && ss.gid[1] == 6, "status: real and effective ids");
+  p = ss.groups;
+  unsigned long long v[4];
+  int n = 0;
+  while (n < 4 && psnap_next_uint(&p, ss.groups + ss.groups_len, &v[n])) n++;
+  check(n == 3 && v[0] == 4 && v[1] == 24 && v[2] == 27, "status: Groups list");
+  p = ss.nspid;
+  n = 0;
+  while (n < 4 && psnap_next_uint(&p, ss.nspid + ss.nspid_len, &v[n])) n++;
+  check(n == 3 && v[0] == 4242 && v[2] == 1, "status: NSpid levels");
+  check(ss.have_cap == (1u << PSNAP_CAPEFF) && ss.cap[PSNAP_CAPEFF] == 3 && ss.seccomp == 2,
+        "status: only the present cap lines");
+  /* truncated in the middle of Uid: no ids, no crash */
+  const char *tr = "Name:\tx\nUid:\t1000\t10";
+  psnap_parse_status(tr, strlen(tr), &ss);
+  check(!ss.have_ids && ss.seccomp == -1 && ss.groups == NULL, "status: truncated file leaves ids unknown");
+  psnap_parse_status("", 0, &ss);
+  check(!ss.have_ids && ss.have_cap == 0, "status: empty file");
+}
+
+static void test_idmap(void) {
+  struct psnap_idmap m;
+  const char *t = "         0     300000      70000\n";
+  psnap_parse_idmap(t, strlen(t), &m);
+  check(m.n == 1 && m.e[0].inside == 0 && m.e[0].outside == 300000 && m.e[0].count == 70000, "idmap: one extent");
+  check(psnap_idmap_in(&m, 301000, 65534) == 1000, "idmap: host 301000 -> 1000");
+  check(psnap_idmap_in(&m, 300000, 65534) == 0, "idmap: first id");
+  check(psnap_idmap_in(&m, 369999, 65534) == 69999, "idmap: last id");
+  check(psnap_idmap_in(&m, 370000, 65534) == 65534 && psnap_idmap_in(&m, 0, 65534) == 65534,
+        "idmap: unmapped ids give the overflow id");
+  const char *id = "0 0 4294967295\n";
+  psnap_parse_idmap(id, strlen(id), &m);
+  check(psnap_idmap_in(&m, 4294967294u, 65534) == 4294967294u, "idmap: identity map");
+  const char *junk = "garbage\n1 2\n0 1000 1\n\n5 2000 10";
+  psnap_parse_idmap(junk, strlen(junk), &m);
+  check(m.n == 2 && psnap_idmap_in(&m, 1000, 9) == 0 && psnap_idmap_in(&m, 2003, 9) == 8, "idmap: junk lines skipped");
+}
+
+static void test_idtab(void) {
+  struct psnap_idtab t;
+  const char *pw = "root:x:0:0:root:/root:/bin/bash\n"
+                   "# comment:x:5:\n"
+                   "someone:x:1000:1000::/home/someone:/bin/sh\n"
+                   "dup:x:1000:1000::/:/bin/sh\n"
+                   "+nis:x:7:\n"
+                   "bad:x:notanumber:\n"
+                   "big:x:99999999999:\n"
+                   "nobody:x:65534:65534::/:/usr/sbin/nologin"; /* no final newline */
+  check(psnap_idtab_parse(&t, pw, strlen(pw)) == 0, "idtab: parses");
+  check_str(psnap_idtab_find(&t, 0), "root", "idtab: root");
+  check_str(psnap_idtab_find(&t, 1000), "someone", "idtab: first entry of a duplicated id wins");
+  check_str(psnap_idtab_find(&t, 65534), "nobody", "idtab: last line without newline");
+  check(psnap_idtab_find(&t, 7) == NULL && psnap_idtab_find(&t, 5) == NULL, "idtab: NIS and comment lines ignored");
+  check(psnap_idtab_find(&t, 3) == NULL, "idtab: absent id");
+  psnap_idtab_free(&t);
+
+  /* binary bytes and a NUL inside a line: that line is dropped */
+  const char bin[] = "ok:x:1:\nev\0il:x:2:\n\xff\xfe:x:3:\n";
+  check(psnap_idtab_parse(&t, bin, sizeof bin - 1) == 0, "idtab: binary file parses");
+  check_str(psnap_idtab_find(&t, 1), "ok", "idtab: line before binary bytes");
+  check(psnap_idtab_find(&t, 2) == NULL, "idtab: line with NUL dropped");
+  check_str(psnap_idtab_find(&t, 3), "\xff\xfe", "idtab: non-UTF-8 name kept as bytes");
+  psnap_idtab_free(&t);
+
+  /* a huge line */
+  size_t big = 4u << 20;
+  char *h = malloc(big + 32);
+  memset(h, 'a', big);
+  strcpy(h + big, ":x:77:\nb:x:78:\n");
+  check(psnap_idtab_parse(&t, h, strlen(h)) == 0 && psnap_idtab_find(&t, 77) &&
+            strlen(psnap_idtab_find(&t, 77)) == big,
+        "idtab: 4 MiB name");
+  check_str(psnap_idtab_find(&t, 78), "b", "idtab: line after a huge line");
+  psnap_idtab_free(&t);
+  free(h);
+  check(psnap_idtab_parse(&t, "", 0) == 0 && t.n == 0 && psnap_idtab_find(&t, 0) == NULL, "idtab: empty file");
+  psnap_idtab_free(&t);
+}
+
+static void test_caps(void) {
+  struct psnap_capnames cn;
+  char out[2048];
+  check(psnap_capnames_init(&cn) == 0, "caps: names from libcap");
+  check(cn.n >= 38, "caps: kernel knows at least 38 capabilities");
+  check_str(cn.name[0], "CHOWN", "caps: 0 is CHOWN");
+  check_str(cn.name[21], "SYS_ADMIN", "caps: 21 is SYS_ADMIN");
+  if (cn.n > 40) {
+    check_str(cn.name[38], "PERFMON", "caps: 38 is PERFMON");
+    check_str(cn.name[39], "BPF", "caps: 39 is BPF");
+    check_str(cn.name[40], "CHECKPOINT_RESTORE", "caps: 40 is CHECKPOINT_RESTORE");
+  }
+  psnap_caps_format(&cn, 0, out, sizeof out);
+  check_str(out, "none", "caps: empty mask is none");
+  uint64_t all = (cn.n >= 64) ? ~0ull : (1ull << cn.n) - 1;
+  psnap_caps_format(&cn, all, out, sizeof out);
+  check_str(out, "full", "caps: every known capability is full");
+  psnap_caps_format(&cn, ~0ull, out, sizeof out);
+  check_str(out, "full", "caps: bits above cap_last_cap are ignored");
+  psnap_caps_format(&cn, (1ull << 21) | (1ull << 0) | (1ull << 29), out, sizeof out);
+  check_str(out, "AUDIT_WRITE,CHOWN,SYS_ADMIN", "caps: names sorted in byte order");
+  psnap_caps_format(&cn, all & ~(1ull << 24), out, sizeof out);
+  check(strstr(out, "SYS_RESOURCE") == NULL && strstr(out, "SYS_RAWIO") != NULL && strncmp(out, "AUDIT_CONTROL,", 14) == 0,
+        "caps: all but one is listed, not full");
+  psnap_caps_format(&cn, all, out, 3);
+  check(strlen(out) == 2, "caps: output clamped to its buffer");
+}
+
+static void test_readfd(void) {
+  int p[2];
+  check(pipe(p) == 0, "readfd: pipe");
+  char chunk[1000];
+  memset(chunk, 'x', sizeof chunk);
+  if (fork() == 0) {
+    close(p[0]);
+    for (int i = 0; i < 20; i++)
+      if (write(p[1], chunk, sizeof chunk) < 0) _exit(1);
+    _exit(0);
+  }
+  close(p[1]);
+  struct psnap_buf b = {0};
+  check(psnap_readfd(p[0], &b, 1 << 20) == 0 && b.len == 20000 && b.p[b.len] == '\0', "readfd: grows to 20000 bytes");
+  close(p[0]);
+  check(psnap_readat(AT_FDCWD, "tests/fixtures/proc/1/stat", 0, &b, 10) == 0 && b.len == 10,
+        "readfd: stops at max bytes");
+  check(psnap_readat(AT_FDCWD, "tests/fixtures/none", 0, &b, 10) == -ENOENT, "readat: -ENOENT for a missing file");
+  psnap_buf_free(&b);
+}
+
+int main(void) {
+  test_stat();
+  test_status();
+  test_idmap();
+  test_idtab();
+  test_caps();
+  test_readfd();
+  printf("1..%d\n", n_test);
+  return n_fail ? 1 : 0;
+}
