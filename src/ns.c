@@ -261,14 +261,16 @@ int ns_open_target(struct psnap *s, struct psnap_err *err) {
     return rc;
   }
   s->opened++;
-  if (fstatat(xfd, "ns/pid", &st, 0) < 0) {
-    rc = -errno;
-    if (rc == -ENOENT || rc == -ESRCH) snap_err(err, ESRCH, "no process %lld", x);
-    else snap_err(err, -rc, "cannot read the PID namespace of pid %lld: %s", x, strerror(-rc));
+  uint64_t own = 0;
+  rc = psnap_pidns_inode(x, &s->target_ns, err);
+  if (rc == 0) rc = psnap_pidns_inode(getpid(), &own, err);
+  if (rc < 0 || s->target_ns == own) goto out;
+  /* The pid may have been reused since: check again through xfd. */
+  if (fstatat(xfd, "ns/pid", &st, 0) < 0 || (uint64_t)st.st_ino != s->target_ns) {
+    rc = -ESRCH;
+    snap_err(err, ESRCH, "no process %lld", x);
     goto out;
   }
-  s->target_ns = (uint64_t)st.st_ino;
-  if (fstatat(s->hostfd, "self/ns/pid", &st, 0) == 0 && (uint64_t)st.st_ino == s->target_ns) goto out;
 
   /* The target's level below us, and its id maps. */
   struct psnap_buf b = {0};
@@ -313,7 +315,7 @@ int ns_open_target(struct psnap *s, struct psnap_err *err) {
     rc = -j.err;
     char cause[64];
     snprintf(cause, sizeof cause, "%s", strerror(j.err));
-    for (char *c = cause; *c; c++) *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    if (cause[0] >= 'A' && cause[0] <= 'Z') cause[0] = (char)(cause[0] - 'A' + 'a');
     snap_err(err, j.err, "cannot join the mount namespace of pid %lld: %s%s", x, cause,
              j.err == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
     goto out;

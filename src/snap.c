@@ -39,6 +39,11 @@ void snap_err(struct psnap_err *e, int code, const char *fmt, ...) {
   vsnprintf(e->msg, sizeof e->msg, fmt, ap);
   va_end(ap);
   e->code = code ? code : EIO;
+  /* Messages are lower case: strerror()'s "Permission denied" ends ours
+     as "permission denied". */
+  char *last = strrchr(e->msg, ':');
+  if (last && last[1] == ' ' && last[2] >= 'A' && last[2] <= 'Z' && last[3] >= 'a' && last[3] <= 'z')
+    last[2] = (char)(last[2] - 'A' + 'a');
 }
 
 /*
@@ -340,21 +345,44 @@ void psnap_close(struct psnap *s) {
   free(s);
 }
 
-/* The PID namespace inode of a pid in the caller's view. */
+/*
+** The PID namespace inode of a pid in the caller's view. Reading ns/pid
+** needs ptrace access to the process; when that is refused, a process
+** whose status shows a single NSpid level is in the caller's own
+** namespace, whose inode /proc/self/ns/pid gives. 0 or -errno with err set.
+*/
 int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err) {
   char path[64];
   struct stat st;
   if (pid <= 0 || pid > INT_MAX) {
-    snap_err(err, EINVAL, "pidns must be a positive integer, not %lld", pid);
+    snap_err(err, EINVAL, "pidns must be a positive integer (a pid), not %lld", pid);
     return -EINVAL;
   }
   snprintf(path, sizeof path, "/proc/%lld/ns/pid", pid);
-  if (stat(path, &st) < 0) {
-    int e = errno;
-    if (e == ENOENT || e == ESRCH) snap_err(err, ESRCH, "no process %lld", pid);
-    else snap_err(err, e, "cannot read the PID namespace of pid %lld: %s", pid, strerror(e));
-    return -e;
+  if (stat(path, &st) == 0) {
+    *ino = (uint64_t)st.st_ino;
+    return 0;
   }
-  *ino = (uint64_t)st.st_ino;
-  return 0;
+  int e = errno;
+  if (e == ENOENT || e == ESRCH) {
+    snap_err(err, ESRCH, "no process %lld", pid);
+    return -ESRCH;
+  }
+  struct psnap_buf b = {0};
+  struct psnap_status ss;
+  snprintf(path, sizeof path, "/proc/%lld/status", pid);
+  int levels = 0;
+  if (psnap_readat(AT_FDCWD, path, 0, &b, 1u << 20) == 0) {
+    psnap_parse_status(b.p, b.len, &ss);
+    const char *p = ss.nspid;
+    unsigned long long v;
+    while (p && psnap_next_uint(&p, ss.nspid + ss.nspid_len, &v)) levels++;
+  }
+  psnap_buf_free(&b);
+  if (levels == 1 && stat("/proc/self/ns/pid", &st) == 0) {
+    *ino = (uint64_t)st.st_ino;
+    return 0;
+  }
+  snap_err(err, e, "cannot read the PID namespace of pid %lld: %s", pid, strerror(e));
+  return -e;
 }

@@ -1,0 +1,357 @@
+#!/usr/bin/env bash
+# The sqlite-ps benchmark: the extension against ps(1), psutil and the cost
+# of reading /proc (the "floor"), with N extra processes running.
+#
+#   bench/run.sh [N]          or   N=10000 RUNS=15 make bench
+#
+# Environment (all optional):
+#   N        extra processes for the scans (default 2000)
+#   N_SMALL  extra processes for the small `WHERE pid = X` run (default 100)
+#   RUNS     timed runs per case (default 15); WARMUP untimed ones first (2)
+#   PYTHON   the Python that has psutil (default /usr/bin/python3)
+#   SQLITE3  the sqlite3 shell (default sqlite3)
+#
+# Needs build/ps.so (make), cc, libsqlite3-dev, the sqlite3 shell, procps,
+# util-linux (unshare, nsenter); psutil is optional.  Every process it starts
+# is killed on exit, Ctrl-C or failure.  See bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${1:-${N:-2000}}
+N_SMALL=${N_SMALL:-100}
+RUNS=${RUNS:-15}
+WARMUP=${WARMUP:-2}
+PYTHON=${PYTHON:-/usr/bin/python3}
+SQLITE3=${SQLITE3:-sqlite3}
+B=build/bench
+EXT=build/ps
+COLS="user,pid,ppid,pcpu,etime,tty,time,args"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+for v in N N_SMALL RUNS WARMUP; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
+done
+[ "$RUNS" -ge 1 ] || die "RUNS must be at least 1"
+[ -f $EXT.so ] || die "$EXT.so is missing: run make (or make bench) first"
+command -v "$SQLITE3" >/dev/null || die "no sqlite3 shell (apt-get install sqlite3)"
+command -v ps >/dev/null || die "no ps (apt-get install procps)"
+
+# ---- helpers, built here so the benchmark does not depend on the Makefile
+mkdir -p $B
+CCF=(-O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra)
+${CC:-cc} "${CCF[@]}" -o $B/floor bench/floor.c
+${CC:-cc} "${CCF[@]}" -DFLOOR_NO_MAIN -o $B/qtime bench/qtime.c bench/floor.c -lsqlite3
+${CC:-cc} "${CCF[@]}" -o $B/cmdtime bench/cmdtime.c
+${CC:-cc} "${CCF[@]}" -o $B/sleepers bench/sleepers.c
+
+# ---- cleanup: every process started here, whatever happens
+TMP=$(mktemp -d /tmp/sqlite-ps-bench.XXXXXX)
+STARTED=() # pids of our direct children that own extra processes
+CINIT=""   # host pid of the container's init, when one runs
+stop_started() {
+  [ -n "$CINIT" ] && kill -TERM "$CINIT" 2>/dev/null
+  local p
+  for p in "${STARTED[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${STARTED[@]}"; do
+    # sleepers reaps its children before it exits; give it time, then force
+    local i=0
+    while kill -0 "$p" 2>/dev/null && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  STARTED=()
+  CINIT=""
+}
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM HUP
+  stop_started
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'say interrupted; exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+nprocs() { $B/floor stat | sed 's/procs=\([0-9]*\).*/\1/'; }
+
+# wait_ready FILE COUNT PID: until sleepers printed "ready" (or died)
+wait_ready() {
+  local i=0 limit=$((300 + $2 / 10))
+  until grep -q '^ready' "$1" 2>/dev/null; do
+    kill -0 "$3" 2>/dev/null || return 1
+    [ $i -lt "$limit" ] || return 1
+    sleep 0.1
+    i=$((i + 1))
+  done
+}
+
+# start_host COUNT: COUNT sleepers on the host; sets X (one sleeper's pid)
+start_host() {
+  local n=$1 out=$TMP/host.$1
+  say "starting $n sleeping processes on the host"
+  $B/sleepers "$n" >"$out" &
+  local sp=$!
+  STARTED+=("$sp")
+  wait_ready "$out" "$n" "$sp" || die "sleepers $n did not start"
+  local cnt first
+  read -r cnt first < <($B/sleepers -c "$sp")
+  [ "$cnt" -eq "$n" ] || die "expected $n sleepers in /proc, found $cnt"
+  X=${first:-$sp}
+  [ "$n" -gt 0 ] || X=$sp
+}
+
+# ---- results: MED[key] MIN[key] RSS[key] ROWS[key] ERR[key] CMD[key]
+declare -A MED MIN RSS ROWS ERR CMD
+QKEYS=() QCASES=()
+CKEYS=() CARGS=()
+
+addq() { QKEYS+=("$1"); QCASES+=("$2"); CMD[$1]="$B/qtime '$2'"; }
+runq() { # run the queued in-process cases round-robin
+  [ ${#QCASES[@]} -gt 0 ] || return 0
+  say "in-process: qtime -n $RUNS -w $WARMUP (${#QCASES[@]} cases, round-robin)"
+  local out=$TMP/q.out i=0 a b c d
+  $B/qtime -n "$RUNS" -w "$WARMUP" "${QCASES[@]}" >"$out" || true
+  while IFS=$'\t' read -r a b c d; do
+    local k=${QKEYS[$i]}
+    if [ "$a" = ERROR ]; then ERR[$k]="error: $b"; else MED[$k]=$a MIN[$k]=$b ROWS[$k]=$c; fi
+    i=$((i + 1))
+  done <"$out"
+  QKEYS=() QCASES=()
+}
+
+# addc KEY CMD...: check the command once, then queue it for cmdtime
+addc() {
+  local k=$1
+  shift
+  CMD[$k]=$(printf '%q ' "$@")
+  local rc=0
+  "$@" >"$TMP/c.out" 2>"$TMP/c.err" </dev/null || rc=$?
+  if [ $rc -ne 0 ]; then
+    ERR[$k]="error: exit $rc: $(head -c 160 "$TMP/c.err" | tr '\n\t' '  ')"
+    return 0
+  fi
+  ROWS[$k]=$(wc -l <"$TMP/c.out")
+  CKEYS+=("$k")
+  CARGS+=("$@" ---)
+}
+runc() { # run the queued commands round-robin
+  [ ${#CKEYS[@]} -gt 0 ] || return 0
+  say "commands: cmdtime -n $RUNS -w 1 (${#CKEYS[@]} commands, round-robin)"
+  local out=$TMP/c.tsv i=0 a b c d e
+  unset 'CARGS[${#CARGS[@]}-1]'
+  $B/cmdtime -n "$RUNS" -w 1 -- "${CARGS[@]}" >"$out"
+  while IFS=$'\t' read -r a b c d e; do
+    local k=${CKEYS[$i]}
+    MED[$k]=$a MIN[$k]=$b RSS[$k]=$c
+    [ "$d" = 0 ] || ERR[$k]="error: exit $d while timed"
+    i=$((i + 1))
+  done <"$out"
+  CKEYS=() CARGS=()
+}
+
+HAVE_PSUTIL=0
+if [ -x "$PYTHON" ] && "$PYTHON" -c 'import psutil' 2>/dev/null; then HAVE_PSUTIL=1; fi
+
+SQ=("$SQLITE3" :memory: -cmd ".load $EXT")
+SQL_EF="SELECT $COLS FROM ps"
+SQL_PC="SELECT pid, comm FROM ps"
+T0=$(date +%s)
+
+# ---- phase 1: N_SMALL extra processes: one pid, and a full scan for contrast
+start_host "$N_SMALL"
+P_SMALL=$(nprocs)
+X_SMALL=$X
+addq q_floor_pid_s "floor:pid=$X"
+addq q_sql_pid_s "sql:SELECT $COLS FROM ps WHERE pid = $X"
+addq q_floor_ef_s "floor:ps-ef"
+addq q_sql_ef_s "sql:$SQL_EF"
+runq
+addc c_floor_pid_s $B/floor "pid=$X"
+addc c_ps_pid_s ps -o "$COLS" -p "$X"
+addc c_sql_pid_s "${SQ[@]}" "SELECT $COLS FROM ps WHERE pid = $X"
+runc
+stop_started
+
+# ---- phase 2: N extra processes: the full scans, and one pid
+start_host "$N"
+P=$(nprocs)
+addq q_floor_stat "floor:stat"
+addq q_floor_ef "floor:ps-ef"
+addq q_floor_pid "floor:pid=$X"
+addq q_sql_pc "sql:$SQL_PC"
+addq q_sql_ef "sql:$SQL_EF"
+addq q_fresh_ef "fresh:$SQL_EF"
+addq q_sql_pid "sql:SELECT $COLS FROM ps WHERE pid = $X"
+runq
+if [ $HAVE_PSUTIL = 1 ]; then
+  say "in-process: psutil ($RUNS runs)"
+  CMD[q_psutil]="$PYTHON bench/psutil_ef.py $RUNS $WARMUP"
+  if read -r a b c < <($PYTHON bench/psutil_ef.py "$RUNS" "$WARMUP" 2>"$TMP/py.err"); then
+    MED[q_psutil]=$a MIN[q_psutil]=$b ROWS[q_psutil]=$c
+  else
+    ERR[q_psutil]="error: $(head -c 160 "$TMP/py.err" | tr '\n' ' ')"
+  fi
+else
+  ERR[q_psutil]="n/a (no psutil for $PYTHON: apt-get install python3-psutil)"
+  ERR[c_psutil]=${ERR[q_psutil]}
+fi
+addc c_floor_stat $B/floor stat
+addc c_floor_ef $B/floor ps-ef
+addc c_floor_pid $B/floor "pid=$X"
+addc c_ps_pc ps -eo pid,comm
+addc c_sql_pc "${SQ[@]}" "$SQL_PC"
+addc c_ps_ef ps -eo "$COLS"
+addc c_sql_ef "${SQ[@]}" "$SQL_EF"
+addc c_ps_pid ps -o "$COLS" -p "$X"
+addc c_sql_pid "${SQ[@]}" "SELECT $COLS FROM ps WHERE pid = $X"
+[ $HAVE_PSUTIL = 1 ] && addc c_psutil "$PYTHON" bench/psutil_ef.py
+runc
+stop_started
+
+# ---- phase 3: a container with as many processes as the host had in phase 2
+M=$((P - 1))
+CT_NOTE=""
+if command -v unshare >/dev/null; then
+  say "starting a container (new PID + mount namespace) with $M sleeping processes"
+  out=$TMP/ct.out
+  unshare --fork --pid --mount-proc --kill-child $B/sleepers "$M" >"$out" 2>"$TMP/ct.err" &
+  up=$!
+  STARTED+=("$up")
+  if wait_ready "$out" "$M" "$up"; then
+    read -r cnt CINIT < <($B/sleepers -c "$up")
+    CPROC=/proc/$CINIT/root/proc
+    read -r ccnt _ < <($B/sleepers -c 1 "$CPROC")
+    [ "${ccnt:-0}" -eq "$M" ] || say "warning: expected $M sleepers in the container, found ${ccnt:-0}"
+    PC=$($B/floor -p "$CPROC" stat | sed 's/procs=\([0-9]*\).*/\1/')
+    addq q_floor_ct "floor:ps-ef@$CPROC"
+    addq q_sql_ct "sql:SELECT $COLS FROM ps($CINIT)"
+    runq
+    addc c_sql_ct "${SQ[@]}" "SELECT $COLS FROM ps($CINIT)"
+    command -v nsenter >/dev/null && addc c_ps_ct nsenter -t "$CINIT" -p -m ps -eo "$COLS"
+    runc
+  else
+    CT_NOTE="container did not start: $(head -c 160 "$TMP/ct.err" | tr '\n' ' ')"
+  fi
+  stop_started
+else
+  CT_NOTE="no unshare (apt-get install util-linux)"
+fi
+for k in q_floor_ct q_sql_ct c_sql_ct c_ps_ct; do
+  [ -n "${MED[$k]:-}" ] || [ -n "${ERR[$k]:-}" ] || ERR[$k]="n/a (${CT_NOTE:-not run})"
+done
+T1=$(date +%s)
+
+# ---- the report
+fmt() { awk -v x="$1" 'BEGIN { if (x >= 100) printf "%.1f", x; else if (x >= 10) printf "%.2f", x; else printf "%.3f", x }'; }
+ratio() { # ratio A B -> A/B formatted, or "-"
+  if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; else printf -- '-'; fi
+}
+# row LABEL KEY FLOORKEY PSKEY
+row() {
+  local label=$1 k=$2 fk=${3:-} pk=${4:-}
+  if [ -n "${ERR[$k]:-}" ]; then
+    printf '  %-52s %s\n' "$label" "${ERR[$k]}"
+    return
+  fi
+  [ -n "${MED[$k]:-}" ] || { printf '  %-52s %s\n' "$label" "n/a"; return; }
+  local rf=- rp=-
+  [ -n "$fk" ] && rf=$(ratio "${MED[$k]}" "${MED[$fk]:-}")
+  [ -n "$pk" ] && rp=$(ratio "${MED[$k]}" "${MED[$pk]:-}")
+  printf '  %-52s %10s %10s %9s %9s %8s %7s\n' "$label" "$(fmt "${MED[$k]}")" "$(fmt "${MIN[$k]}")" \
+    "$rf" "$rp" "${RSS[$k]:--}" "${ROWS[$k]:--}"
+}
+hdr() { printf '\n%s\n' "$*"; }
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+cpu_mhz=$(awk -F': ' '/^cpu MHz/ { printf "%.0f MHz", $2; exit }' /proc/cpuinfo)
+
+echo
+echo "sqlite-ps benchmark ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u '+%Y-%m-%d %H:%M UTC'))"
+echo "machine: $(nproc) cpus, ${cpu:-unknown cpu}${cpu_mhz:+ ($cpu_mhz)}, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+echo "tools:   $($SQLITE3 --version | cut -d' ' -f1), $(ps --version), psutil $([ $HAVE_PSUTIL = 1 ] && $PYTHON -c 'import psutil; print(psutil.__version__)' || echo none)"
+echo "setup:   N=$N (processes in the scans: $P), N_SMALL=$N_SMALL ($P_SMALL), container: $((M + 1)) processes; RUNS=$RUNS WARMUP=$WARMUP; $((T1 - T0)) s"
+echo "command: N=$N N_SMALL=$N_SMALL RUNS=$RUNS WARMUP=$WARMUP bench/run.sh"
+echo
+echo "Times are medians (and minimums) of RUNS runs, in ms. x floor = time / floor's time; x ps = time / ps's time"
+echo "(below 1 = faster than ps). in-process: timed inside one process (qtime, or a psutil loop);"
+echo "command: fork + exec + run + exit of the whole command, output to /dev/null; RSS = its peak resident set."
+printf '\n  %-52s %10s %10s %9s %9s %8s %7s\n' "case" "median ms" "min ms" "x floor" "x ps" "RSS KiB" "rows"
+
+hdr "ps -ef columns ($COLS), full scan of $P processes"
+row "in-process  floor: stat+status+cmdline per pid" q_floor_ef q_floor_ef
+row "in-process  sqlite: SELECT <ps -ef columns> FROM ps" q_sql_ef q_floor_ef c_ps_ef
+row "in-process  sqlite, new connection + load per run" q_fresh_ef q_floor_ef c_ps_ef
+row "in-process  psutil process_iter (ps -ef fields)" q_psutil q_floor_ef c_ps_ef
+row "command     floor ps-ef" c_floor_ef c_floor_ef c_ps_ef
+row "command     ps -eo <ps -ef columns>" c_ps_ef c_floor_ef c_ps_ef
+row "command     sqlite3 shell: SELECT ... FROM ps" c_sql_ef c_floor_ef c_ps_ef
+row "command     python3 bench/psutil_ef.py" c_psutil c_floor_ef c_ps_ef
+
+hdr "pid, comm, full scan of $P processes"
+row "in-process  floor: stat per pid" q_floor_stat q_floor_stat
+row "in-process  sqlite: SELECT pid, comm FROM ps" q_sql_pc q_floor_stat c_ps_pc
+row "command     floor stat" c_floor_stat c_floor_stat c_ps_pc
+row "command     ps -eo pid,comm" c_ps_pc c_floor_stat c_ps_pc
+row "command     sqlite3 shell: SELECT pid, comm FROM ps" c_sql_pc c_floor_stat c_ps_pc
+
+hdr "one process: WHERE pid = X (ps -ef columns), with $P_SMALL and with $P processes"
+row "in-process  floor pid=X, $P_SMALL procs" q_floor_pid_s q_floor_pid_s
+row "in-process  sqlite WHERE pid = X, $P_SMALL procs" q_sql_pid_s q_floor_pid_s c_ps_pid_s
+row "in-process  sqlite full scan, $P_SMALL procs" q_sql_ef_s q_floor_ef_s
+row "in-process  floor pid=X, $P procs" q_floor_pid q_floor_pid
+row "in-process  sqlite WHERE pid = X, $P procs" q_sql_pid q_floor_pid c_ps_pid
+row "in-process  sqlite full scan, $P procs" q_sql_ef q_floor_ef
+row "command     floor pid=X, $P_SMALL procs" c_floor_pid_s c_floor_pid_s c_ps_pid_s
+row "command     ps -o ... -p X, $P_SMALL procs" c_ps_pid_s c_floor_pid_s c_ps_pid_s
+row "command     sqlite3 shell WHERE pid = X, $P_SMALL procs" c_sql_pid_s c_floor_pid_s c_ps_pid_s
+row "command     floor pid=X, $P procs" c_floor_pid c_floor_pid c_ps_pid
+row "command     ps -o ... -p X, $P procs" c_ps_pid c_floor_pid c_ps_pid
+row "command     sqlite3 shell WHERE pid = X, $P procs" c_sql_pid c_floor_pid c_ps_pid
+
+hdr "container snapshot ps(X) of ${PC:-$((M + 1))} processes vs the host scan of $P (ps -ef columns)"
+row "in-process  floor: the container's /proc" q_floor_ct q_floor_ct
+row "in-process  sqlite: SELECT ... FROM ps(X)" q_sql_ct q_floor_ct c_ps_ct
+row "in-process  sqlite: host scan (from above)" q_sql_ef q_floor_ef c_ps_ef
+row "command     nsenter -t X -p -m ps -eo ..." c_ps_ct - c_ps_ct
+row "command     sqlite3 shell: SELECT ... FROM ps(X)" c_sql_ct - c_ps_ct
+row "command     sqlite3 shell: host scan (from above)" c_sql_ef - c_ps_ef
+
+# ---- targets (informational: they never fail the run)
+echo
+echo "Targets (informational):"
+target() { # target TEXT AWK-CONDITION DETAIL
+  local v
+  v=$(awk "BEGIN { print ($2) ? \"PASS\" : \"MISS\" }")
+  printf '  %-4s  %-62s %s\n' "$v" "$1" "$3"
+}
+have() { local k; for k; do [ -n "${MED[$k]:-}" ] && [ -z "${ERR[$k]:-}" ] || return 1; done; }
+na() { printf '  %-4s  %-62s %s\n' "n/a" "$1" "$2"; }
+t="ps -ef columns within 1.25x of the floor (in-process)"
+if have q_sql_ef q_floor_ef; then target "$t" "${MED[q_sql_ef]} <= 1.25 * ${MED[q_floor_ef]}" "$(ratio "${MED[q_sql_ef]}" "${MED[q_floor_ef]}")"; else na "$t" "not measured"; fi
+t="ps -ef columns >= 1.5x faster than ps (commands)"
+if have c_sql_ef c_ps_ef; then target "$t" "${MED[c_ps_ef]} >= 1.5 * ${MED[c_sql_ef]}" "ps/sqlite3 = $(ratio "${MED[c_ps_ef]}" "${MED[c_sql_ef]}")"; else na "$t" "not measured"; fi
+t="pid, comm within 1.2x of the stat-only floor (in-process)"
+if have q_sql_pc q_floor_stat; then target "$t" "${MED[q_sql_pc]} <= 1.2 * ${MED[q_floor_stat]}" "$(ratio "${MED[q_sql_pc]}" "${MED[q_floor_stat]}")"; else na "$t" "not measured"; fi
+t="WHERE pid = X under 1 ms (in-process, $P procs)"
+if have q_sql_pid; then target "$t" "${MED[q_sql_pid]} < 1" "$(fmt "${MED[q_sql_pid]}") ms"; else na "$t" "not measured"; fi
+t="WHERE pid = X flat from $P_SMALL to $P procs (<= 1.5x or +0.05 ms)"
+if have q_sql_pid q_sql_pid_s; then
+  target "$t" "${MED[q_sql_pid]} <= 1.5 * ${MED[q_sql_pid_s]} || ${MED[q_sql_pid]} <= ${MED[q_sql_pid_s]} + 0.05" \
+    "$(fmt "${MED[q_sql_pid_s]}") -> $(fmt "${MED[q_sql_pid]}") ms$([ "$N" -lt 10000 ] && echo " (target is at 10,000: N=10000)")"
+else na "$t" "not measured"; fi
+t="container snapshot <= host scan of the same size + 1 ms (in-process)"
+if have q_sql_ct q_sql_ef; then
+  target "$t" "${MED[q_sql_ct]} <= ${MED[q_sql_ef]} + 1" "$(awk -v a="${MED[q_sql_ct]}" -v b="${MED[q_sql_ef]}" 'BEGIN { printf "%+.3f ms", a - b }')"
+else na "$t" "${ERR[q_sql_ct]:-not measured}"; fi
+t="ps -ef columns scan: sqlite3 peak RSS under 16 MiB"
+if have c_sql_ef; then
+  target "$t" "${RSS[c_sql_ef]} < 16384" "${RSS[c_sql_ef]} KiB at $P procs$([ "$N" -lt 10000 ] && echo " (target is at 10,000: N=10000)")"
+else na "$t" "not measured"; fi
+
+echo
+echo "Commands (cmdtime runs each with stdout on /dev/null; qtime cases are 'sql:' one connection,"
+echo "'fresh:' a new connection per run, 'floor:' a floor pass; X differs per phase):"
+for k in $(printf '%s\n' "${!CMD[@]}" | sort); do printf '  %-15s %s\n' "$k" "${CMD[$k]}"; done
