@@ -109,7 +109,15 @@ declare -A MED MIN RSS ROWS ERR CMD
 QKEYS=() QCASES=()
 CKEYS=() CARGS=()
 
-addq() { QKEYS+=("$1"); QCASES+=("$2"); CMD[$1]="$B/qtime '$2'"; }
+# quote ARGS...: the command as one would type it
+quote() {
+  local a out=""
+  for a; do
+    if [[ $a =~ ^[A-Za-z0-9_./=:,@%+-]+$ ]]; then out+="$a "; else out+="'${a//"'"/"'\\''"}' "; fi
+  done
+  printf '%s' "${out% }"
+}
+addq() { QKEYS+=("$1"); QCASES+=("$2"); CMD[$1]=$(quote $B/qtime -n "$RUNS" -w "$WARMUP" "$2"); }
 runq() { # run the queued in-process cases round-robin
   [ ${#QCASES[@]} -gt 0 ] || return 0
   say "in-process: qtime -n $RUNS -w $WARMUP (${#QCASES[@]} cases, round-robin)"
@@ -127,7 +135,7 @@ runq() { # run the queued in-process cases round-robin
 addc() {
   local k=$1
   shift
-  CMD[$k]=$(printf '%q ' "$@")
+  CMD[$k]=$(quote "$@")
   local rc=0
   "$@" >"$TMP/c.out" 2>"$TMP/c.err" </dev/null || rc=$?
   if [ $rc -ne 0 ]; then
@@ -189,7 +197,7 @@ addq q_sql_pid "sql:SELECT $COLS FROM ps WHERE pid = $X"
 runq
 if [ $HAVE_PSUTIL = 1 ]; then
   say "in-process: psutil ($RUNS runs)"
-  CMD[q_psutil]="$PYTHON bench/psutil_ef.py $RUNS $WARMUP"
+  CMD[q_psutil]=$(quote "$PYTHON" bench/psutil_ef.py "$RUNS" "$WARMUP")
   if read -r a b c < <($PYTHON bench/psutil_ef.py "$RUNS" "$WARMUP" 2>"$TMP/py.err"); then
     MED[q_psutil]=$a MIN[q_psutil]=$b ROWS[q_psutil]=$c
   else
@@ -248,7 +256,7 @@ T1=$(date +%s)
 # ---- the report
 fmt() { awk -v x="$1" 'BEGIN { if (x >= 100) printf "%.1f", x; else if (x >= 10) printf "%.2f", x; else printf "%.3f", x }'; }
 ratio() { # ratio A B -> A/B formatted, or "-"
-  if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; else printf -- '-'; fi
+  if [ -n "${1:-}" ] && [ -n "${2:-}" ]; then awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) printf "-"; else if (a / b < 0.1) printf "%.3fx", a / b; else printf "%.2fx", a / b }'; else printf -- '-'; fi
 }
 # row LABEL KEY FLOORKEY PSKEY
 row() {

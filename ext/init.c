@@ -5,7 +5,9 @@
 **   conn.load_extension("build/ps")     -- Python
 **   SELECT ps_version();                -- '0.1.0 (abc1234)'
 **
-** Registers the `ps` table (ext/ps.c) and the SQL function ps_version().
+** Registers the tables `ps` (ext/ps.c) and `ps_descriptors`
+** (ext/descriptors.c), the functions ps_etime() and ps_cputime()
+** (ext/format.c), and ps_version().
 ** The loader finds sqlite3_ps_init from the file name ps.so.
 */
 #include <sqlite3ext.h>
@@ -31,8 +33,10 @@ __attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **p
   (void)pzErrMsg;
   int rc = sqlite3_create_function(db, "ps_version", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, 0,
                                    ps_version, 0, 0);
+  if (rc == SQLITE_OK) rc = ps_register_format(db);
 #ifndef SQLITE_OMIT_VIRTUALTABLE
   if (rc == SQLITE_OK) rc = ps_register_table(db);
+  if (rc == SQLITE_OK) rc = ps_register_descriptors(db);
 #endif
   return rc;
 }

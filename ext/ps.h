@@ -10,5 +10,7 @@
 SQLITE_EXTENSION_INIT3
 
 int ps_register_table(sqlite3 *db);
+int ps_register_descriptors(sqlite3 *db);
+int ps_register_format(sqlite3 *db);
 
 #endif

@@ -1,5 +1,6 @@
 -- What `make run` shows: the ps -ef columns, one row per process.
--- etime and time are seconds (REAL); ps_etime()/ps_cputime() format them.
-SELECT user, pid, ppid, round(pcpu, 1) AS pcpu, round(etime) AS etime,
-       tty, round(time, 2) AS time, substr(args, 1, 80) AS args
+-- The table holds numbers (etime and time in seconds, pcpu in percent);
+-- ps_etime() and ps_cputime() print them the way ps does.
+SELECT user, pid, ppid, round(pcpu, 1) AS "%CPU", ps_etime(etime) AS elapsed,
+       coalesce(tty, '?') AS tty, ps_cputime(time) AS time, substr(args, 1, 100) AS command
 FROM ps;

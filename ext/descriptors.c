@@ -1,0 +1,143 @@
+/*
+** descriptors.c: the `ps_descriptors` table, the column registry as rows.
+**
+**   .load build/ps
+**   SELECT name, header, type, doc FROM ps_descriptors;
+**   SELECT name FROM ps_descriptors WHERE psgo AND NOT procps;   -- psgo-only
+**   SELECT group_concat(name, ',') FROM ps_descriptors WHERE NOT hidden;
+**
+**   CREATE TABLE ps_descriptors(
+**     name TEXT,     -- column of `ps` (psgo's descriptor name)
+**     code TEXT,     -- AIX format code (%C ...), NULL when none
+**     header TEXT,   -- the header ps/psgo print
+**     type TEXT,     -- declared SQL type
+**     source TEXT,   -- where the value comes from (/proc file and field)
+**     psgo INTEGER,  -- 1 when psgo has this descriptor
+**     procps INTEGER,-- 1 when procps ps -o knows this name
+**     hidden INTEGER,-- 1 for HIDDEN columns (pidns)
+**     doc TEXT       -- one line of documentation
+**   );
+**
+** One row per entry of psnap_cols[] (src/desc.c), in column order: every
+** column of `ps` appears, and nothing else. No constraints are used
+** (idxNum is always 0).
+*/
+#include "ps.h"
+
+#include <string.h>
+
+#include "psnap.h"
+
+enum { D_NAME, D_CODE, D_HEADER, D_TYPE, D_SOURCE, D_PSGO, D_PROCPS, D_HIDDEN, D_DOC };
+
+typedef struct desc_cursor desc_cursor;
+struct desc_cursor {
+  sqlite3_vtab_cursor base; /* Base class - must be first */
+  int i;                    /* Index into psnap_cols[] */
+};
+
+static int descConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
+                       char **pzErr) {
+  (void)aux, (void)argc, (void)argv, (void)pzErr;
+  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(name TEXT, code TEXT, header TEXT, type TEXT, source TEXT, "
+                                    "psgo INTEGER, procps INTEGER, hidden INTEGER, doc TEXT)");
+  if (rc != SQLITE_OK) return rc;
+  if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  sqlite3_vtab *vt = sqlite3_malloc(sizeof *vt);
+  if (!vt) return SQLITE_NOMEM;
+  memset(vt, 0, sizeof *vt);
+  *ppVtab = vt;
+  return SQLITE_OK;
+}
+
+static int descDisconnect(sqlite3_vtab *vt) {
+  sqlite3_free(vt);
+  return SQLITE_OK;
+}
+
+static int descBestIndex(sqlite3_vtab *vt, sqlite3_index_info *info) {
+  (void)vt;
+  info->estimatedCost = PSNAP_COL__COUNT;
+  info->estimatedRows = PSNAP_COL__COUNT;
+  return SQLITE_OK;
+}
+
+static int descOpen(sqlite3_vtab *vt, sqlite3_vtab_cursor **pp) {
+  (void)vt;
+  desc_cursor *c = sqlite3_malloc(sizeof *c);
+  if (!c) return SQLITE_NOMEM;
+  memset(c, 0, sizeof *c);
+  *pp = &c->base;
+  return SQLITE_OK;
+}
+
+static int descClose(sqlite3_vtab_cursor *cur) {
+  sqlite3_free(cur);
+  return SQLITE_OK;
+}
+
+static int descFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
+  (void)idxNum, (void)idxStr, (void)argc, (void)argv;
+  ((desc_cursor *)cur)->i = 0;
+  return SQLITE_OK;
+}
+
+static int descNext(sqlite3_vtab_cursor *cur) {
+  ((desc_cursor *)cur)->i++;
+  return SQLITE_OK;
+}
+
+static int descEof(sqlite3_vtab_cursor *cur) { return ((desc_cursor *)cur)->i >= PSNAP_COL__COUNT; }
+
+static int descColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
+  const struct psnap_desc *d = &psnap_cols[((desc_cursor *)cur)->i];
+  const char *t = NULL;
+  switch (col) {
+  case D_NAME: t = d->name; break;
+  case D_CODE: t = d->code; break;
+  case D_HEADER: t = d->header; break;
+  case D_TYPE: t = d->type; break;
+  case D_SOURCE: t = d->from; break;
+  case D_DOC: t = d->doc; break;
+  case D_PSGO: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_PSGO)); return SQLITE_OK;
+  case D_PROCPS: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_PROCPS)); return SQLITE_OK;
+  case D_HIDDEN: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_HIDDEN)); return SQLITE_OK;
+  }
+  if (t) sqlite3_result_text(ctx, t, -1, SQLITE_STATIC);
+  return SQLITE_OK;
+}
+
+static int descRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
+  *pRowid = ((desc_cursor *)cur)->i + 1;
+  return SQLITE_OK;
+}
+
+static sqlite3_module desc_module = {
+    /* iVersion    */ 0,
+    /* xCreate     */ 0, /* eponymous-only */
+    /* xConnect    */ descConnect,
+    /* xBestIndex  */ descBestIndex,
+    /* xDisconnect */ descDisconnect,
+    /* xDestroy    */ 0,
+    /* xOpen       */ descOpen,
+    /* xClose      */ descClose,
+    /* xFilter     */ descFilter,
+    /* xNext       */ descNext,
+    /* xEof        */ descEof,
+    /* xColumn     */ descColumn,
+    /* xRowid      */ descRowid,
+    /* xUpdate     */ 0,
+    /* xBegin      */ 0,
+    /* xSync       */ 0,
+    /* xCommit     */ 0,
+    /* xRollback   */ 0,
+    /* xFindMethod */ 0,
+    /* xRename     */ 0,
+    /* xSavepoint  */ 0,
+    /* xRelease    */ 0,
+    /* xRollbackTo */ 0,
+    /* xShadowName */ 0,
+};
+
+/* Register ps_descriptors on a connection. */
+int ps_register_descriptors(sqlite3 *db) { return sqlite3_create_module(db, "ps_descriptors", &desc_module, 0); }
