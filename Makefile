@@ -61,10 +61,10 @@ $(B):
 # shell's prompt when stdin is a terminal.
 run: all
 	@if [ -t 0 ]; then \
-	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column' \
+	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' \
 	    -cmd "$$(cat sql/run.sql)" :memory: ; \
 	else \
-	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column' :memory: < sql/run.sql ; \
+	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' :memory: < sql/run.sql ; \
 	fi
 
 test: deps-test all helpers $(B)/test_unit
