@@ -24,7 +24,10 @@ HDR     := $(wildcard src/*.h ext/*.h)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/helpers/%,$(wildcard tests/helpers/*.c))
 UNIT    := $(wildcard tests/unit/*.c)
 
-.PHONY: all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
+readme: all
+	@python3 scripts/readme.py
+
+.PHONY: readme all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
 
 all: deps $(B)/ps.so $(B)/libpsnap.a
 
