@@ -6,11 +6,16 @@ terminal, cpu_times, cmdline (process_iter with attrs=).
                                                  (default 2) untimed ones;
                                                  prints "median_ms min_ms rows"
 """
+import signal
 import statistics
 import sys
 import time
 
-import psutil
+# Die of SIGINT (no KeyboardInterrupt traceback), so that the shell running
+# bench/run.sh sees the Ctrl-C and stops too.
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+import psutil  # noqa: E402
 
 ATTRS = ["username", "pid", "ppid", "create_time", "terminal", "cpu_times", "cmdline"]
 

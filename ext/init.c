@@ -14,6 +14,7 @@
 SQLITE_EXTENSION_INIT1
 
 #include "ps.h"
+#include "psnap.h"
 
 #ifndef PSNAP_VERSION
 #define PSNAP_VERSION "unknown"
@@ -25,12 +26,18 @@ static void ps_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, PSNAP_VERSION, -1, SQLITE_STATIC);
 }
 
+/* The library allocates through SQLite, so SQLITE_CONFIG_MALLOC sees it all. */
+static void *sq_malloc(size_t n) { return sqlite3_malloc64(n); }
+static void *sq_realloc(void *p, size_t n) { return sqlite3_realloc64(p, n); }
+static void sq_free(void *p) { sqlite3_free(p); }
+
 __attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **pzErrMsg,
                                                            const sqlite3_api_routines *pApi);
 __attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **pzErrMsg,
                                                            const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
   (void)pzErrMsg;
+  psnap_set_allocator(sq_malloc, sq_realloc, sq_free);
   int rc = sqlite3_create_function(db, "ps_version", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, 0,
                                    ps_version, 0, 0);
   if (rc == SQLITE_OK) rc = ps_register_format(db);

@@ -162,9 +162,9 @@ static void get_hgroups(struct psnap *s, struct psnap_value *v) { groups_of(s, v
 static void caps_of(struct psnap *s, struct psnap_value *v, int which) {
   if (!(s->ss.have_cap & (1u << which))) return;
   if (!s->caps) {
-    s->caps = malloc(sizeof *s->caps);
+    s->caps = psnap_malloc(sizeof *s->caps);
     if (!s->caps || psnap_capnames_init(s->caps) < 0) {
-      free(s->caps);
+      psnap_free(s->caps);
       s->caps = NULL;
       return;
     }

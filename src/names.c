@@ -37,12 +37,12 @@ static const char *cache_find(const struct namecache *c, uint32_t id, int *hit) 
 static const char *cache_add(struct namecache *c, uint32_t id, const char *name) {
   if (c->n == c->cap) {
     size_t ncap = c->cap ? c->cap * 2 : 16;
-    void *ne = realloc(c->e, ncap * sizeof *c->e);
+    void *ne = psnap_realloc(c->e, ncap * sizeof *c->e);
     if (!ne) return NULL;
     c->e = ne;
     c->cap = ncap;
   }
-  char *copy = name ? strdup(name) : NULL;
+  char *copy = name ? psnap_strdup(name) : NULL;
   if (name && !copy) return NULL;
   c->e[c->n].id = id;
   c->e[c->n].name = copy;
@@ -71,7 +71,7 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
   char *buf = NULL;
   struct group gr, *res = NULL;
   for (;;) {
-    char *nb = realloc(buf, len);
+    char *nb = psnap_realloc(buf, len);
     if (!nb) break;
     buf = nb;
     int rc = getgrgid_r(gid, &gr, buf, len, &res);
@@ -83,7 +83,7 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
     break;
   }
   const char *out = cache_add(&s->groups, gid, res ? res->gr_name : NULL);
-  free(buf);
+  psnap_free(buf);
   return out;
 }
 
@@ -117,7 +117,7 @@ static void tty_scan(struct psnap *s, const char *sub) {
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
     if (s->ntty == cap) {
       size_t ncap = cap ? cap * 2 : 64;
-      void *nt = realloc(s->tty, ncap * sizeof *s->tty);
+      void *nt = psnap_realloc(s->tty, ncap * sizeof *s->tty);
       if (!nt) break;
       s->tty = nt;
       cap = ncap;
@@ -169,9 +169,9 @@ const char *names_tty(struct psnap *s, int tty_nr) {
 
 /* Free the name caches and the terminal table. */
 void names_free(struct psnap *s) {
-  for (size_t i = 0; i < s->users.n; i++) free(s->users.e[i].name);
-  for (size_t i = 0; i < s->groups.n; i++) free(s->groups.e[i].name);
-  free(s->users.e);
-  free(s->groups.e);
-  free(s->tty);
+  for (size_t i = 0; i < s->users.n; i++) psnap_free(s->users.e[i].name);
+  for (size_t i = 0; i < s->groups.n; i++) psnap_free(s->groups.e[i].name);
+  psnap_free(s->users.e);
+  psnap_free(s->groups.e);
+  psnap_free(s->tty);
 }

@@ -195,7 +195,7 @@ int ns_members(struct psnap *s) {
     if (cpid <= 0) continue;
     if (s->nmem == cap) {
       size_t ncap = cap ? cap * 2 : 64;
-      void *nm = realloc(s->mem, ncap * sizeof *s->mem);
+      void *nm = psnap_realloc(s->mem, ncap * sizeof *s->mem);
       if (!nm) {
         rc = -ENOMEM;
         break;
@@ -210,7 +210,7 @@ int ns_members(struct psnap *s) {
   closedir(d);
   psnap_buf_free(&b);
   if (rc < 0) return rc;
-  s->memc = malloc((s->nmem ? s->nmem : 1) * sizeof *s->memc);
+  s->memc = psnap_malloc((s->nmem ? s->nmem : 1) * sizeof *s->memc);
   if (!s->memc) return -ENOMEM;
   if (s->nmem) {
     qsort(s->mem, s->nmem, sizeof *s->mem, by_hpid);

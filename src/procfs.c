@@ -15,7 +15,7 @@
 
 /* Release a buffer's memory. */
 void psnap_buf_free(struct psnap_buf *b) {
-  free(b->p);
+  psnap_free(b->p);
   b->p = NULL;
   b->len = b->cap = 0;
 }
@@ -31,7 +31,7 @@ int psnap_readfd(int fd, struct psnap_buf *b, size_t max) {
   for (;;) {
     if (b->cap - b->len < 2) {
       size_t ncap = b->cap ? b->cap * 2 : 4096;
-      char *np = realloc(b->p, ncap);
+      char *np = psnap_realloc(b->p, ncap);
       if (!np) return -ENOMEM;
       b->p = np;
       b->cap = ncap;
@@ -265,7 +265,7 @@ static int idtab_cmp(const void *a, const void *b) {
 */
 int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len) {
   memset(t, 0, sizeof *t);
-  t->text = malloc(len + 1);
+  t->text = psnap_malloc(len + 1);
   if (!t->text) return -ENOMEM;
   memcpy(t->text, buf, len);
   t->text[len] = '\0';
@@ -285,7 +285,7 @@ int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len) {
       if (psnap_next_uint(&q, le, &id) && (q == le || *q == ':') && id <= UINT32_MAX) {
         if (t->n == cap) {
           size_t ncap = cap ? cap * 2 : 64;
-          void *ne = realloc(t->e, ncap * sizeof *t->e);
+          void *ne = psnap_realloc(t->e, ncap * sizeof *t->e);
           if (!ne) {
             psnap_idtab_free(t);
             return -ENOMEM;
@@ -318,7 +318,7 @@ const char *psnap_idtab_find(const struct psnap_idtab *t, uint32_t id) {
 }
 
 void psnap_idtab_free(struct psnap_idtab *t) {
-  free(t->e);
-  free(t->text);
+  psnap_free(t->e);
+  psnap_free(t->text);
   memset(t, 0, sizeof *t);
 }

@@ -148,6 +148,14 @@ int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err);
 /* Counters for tests and benchmarks: files opened by this snapshot. */
 unsigned long psnap_files_opened(const struct psnap *s);
 
+/* The allocator of the library (default: the C library's). */
+void psnap_set_allocator(void *(*m)(size_t), void *(*r)(void *, size_t), void (*f)(void *));
+void *psnap_malloc(size_t n);
+void *psnap_realloc(void *p, size_t n);
+void *psnap_calloc(size_t n);
+void psnap_free(void *p);
+char *psnap_strdup(const char *s);
+
 /* ---- parsers (pure; unit tested and fuzzed on recorded contents) ---- */
 
 /* A growable byte buffer; always NUL-terminated after a successful read. */

@@ -71,7 +71,7 @@ int snap_scratch(struct psnap *s, size_t need) {
   if (s->scratch.cap >= need) return 0;
   size_t ncap = s->scratch.cap ? s->scratch.cap : 256;
   while (ncap < need) ncap *= 2;
-  char *p = realloc(s->scratch.p, ncap);
+  char *p = psnap_realloc(s->scratch.p, ncap);
   if (!p) return -ENOMEM;
   s->scratch.p = p;
   s->scratch.cap = ncap;
@@ -87,7 +87,7 @@ static int cmp_ll(const void *a, const void *b) {
 static int push_pid(struct psnap *s, size_t *cap, long long pid) {
   if (s->npids == *cap) {
     size_t ncap = *cap ? *cap * 2 : 512;
-    long long *np = realloc(s->pids, ncap * sizeof *np);
+    long long *np = psnap_realloc(s->pids, ncap * sizeof *np);
     if (!np) return -ENOMEM;
     s->pids = np;
     *cap = ncap;
@@ -164,7 +164,7 @@ static void read_btime(struct psnap *s) {
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err) {
   *out = NULL;
   if (err) err->code = 0, err->msg[0] = '\0';
-  struct psnap *s = calloc(1, sizeof *s);
+  struct psnap *s = psnap_calloc(sizeof *s);
   if (!s) {
     snap_err(err, ENOMEM, "out of memory");
     return -ENOMEM;
@@ -176,7 +176,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   s->target = cfg->target;
   int rc;
   if (cfg->pids) {
-    long long *p = malloc((cfg->npids ? cfg->npids : 1) * sizeof *p);
+    long long *p = psnap_malloc((cfg->npids ? cfg->npids : 1) * sizeof *p);
     if (!p) {
       rc = -ENOMEM;
       snap_err(err, ENOMEM, "out of memory");
@@ -329,10 +329,10 @@ void psnap_close(struct psnap *s) {
   if (s->procfd >= 0 && s->procfd != s->hostfd) close(s->procfd);
   if (s->hostfd >= 0) close(s->hostfd);
   if (s->devfd >= 0) close(s->devfd);
-  free(s->pids);
-  free((void *)s->cfg.pids);
-  free(s->mem);
-  free(s->memc);
+  psnap_free(s->pids);
+  psnap_free((void *)s->cfg.pids);
+  psnap_free(s->mem);
+  psnap_free(s->memc);
   psnap_buf_free(&s->b_stat);
   psnap_buf_free(&s->b_status);
   psnap_buf_free(&s->b_cmdline);
@@ -341,8 +341,8 @@ void psnap_close(struct psnap *s) {
   psnap_idtab_free(&s->pw);
   psnap_idtab_free(&s->gr);
   names_free(s);
-  free(s->caps);
-  free(s);
+  psnap_free(s->caps);
+  psnap_free(s);
 }
 
 /*
