@@ -12,7 +12,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-EXT = os.path.join(ROOT, "build", "ps")
+# PSNAP_EXT: another build of the extension (e.g. build/asan/ps for make asan)
+EXT = os.environ.get("PSNAP_EXT") or os.path.join(ROOT, "build", "ps")
 HELPERS = os.path.join(ROOT, "build", "helpers")
 
 

@@ -470,7 +470,8 @@ static void child_worker(void) {
 
 /* The container's init: pid 1 of the new PID namespace. */
 __attribute__((noreturn)) static void container_init(int sync_rd) {
-  /* Die with the helper, whatever kills it. */
+  /* Die with the helper, whatever kills it (set again below: changing
+  ** our credentials clears it). */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
     cdie("init: prctl(PR_SET_PDEATHSIG)");
   sigset_t none;
@@ -489,7 +490,6 @@ __attribute__((noreturn)) static void container_init(int sync_rd) {
     fprintf(stderr, "%s: init: the helper did not set up the container\n", prog);
     _exit(1);
   }
-  close(sync_rd);
 
   if (opt_userns) {
     /* Become the namespace's root (the maps are written now); drop the
@@ -503,6 +503,18 @@ __attribute__((noreturn)) static void container_init(int sync_rd) {
   } else if (setgroups(0, NULL) < 0) {
     cdie("init: setgroups(0)");
   }
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+    cdie("init: prctl(PR_SET_PDEATHSIG)");
+  /* The helper keeps the pipe's write end open while it lives: a hang-up
+  ** means it died before PR_SET_PDEATHSIG took effect. */
+  struct pollfd pf = {.fd = sync_rd, .events = POLLIN};
+  if (poll(&pf, 1, 0) < 0)
+    cdie("init: poll the sync pipe");
+  if (pf.revents & (POLLHUP | POLLERR)) {
+    fprintf(stderr, "%s: init: the helper is gone\n", prog);
+    _exit(1);
+  }
+  close(sync_rd);
 
   if (sethostname(opt_hostname, strlen(opt_hostname)) < 0)
     cdie("init: sethostname(%s)", opt_hostname);
@@ -821,7 +833,7 @@ int main(int argc, char **argv) {
     if (errno != EINTR)
       die("write the sync pipe");
   }
-  close(sync[1]);
+  /* sync[1] stays open (close-on-exec) until we exit: see container_init. */
 
   /* Every process says when it is ready. */
   int want = 4 + want_someone + (opt_nested ? 2 : 0);
