@@ -173,8 +173,11 @@ T0=$(date +%s)
 start_host "$N_SMALL"
 P_SMALL=$(nprocs)
 X_SMALL=$X
+# the one-pid cases run on their own: interleaved with full scans they would
+# be timed with caches the scans just emptied
 addq q_floor_pid_s "floor:pid=$X"
 addq q_sql_pid_s "sql:SELECT $COLS FROM ps WHERE pid = $X"
+runq
 addq q_floor_ef_s "floor:ps-ef"
 addq q_sql_ef_s "sql:$SQL_EF"
 runq
@@ -187,13 +190,14 @@ stop_started
 # ---- phase 2: N extra processes: the full scans, and one pid
 start_host "$N"
 P=$(nprocs)
+addq q_floor_pid "floor:pid=$X"
+addq q_sql_pid "sql:SELECT $COLS FROM ps WHERE pid = $X"
+runq
 addq q_floor_stat "floor:stat"
 addq q_floor_ef "floor:ps-ef"
-addq q_floor_pid "floor:pid=$X"
 addq q_sql_pc "sql:$SQL_PC"
 addq q_sql_ef "sql:$SQL_EF"
 addq q_fresh_ef "fresh:$SQL_EF"
-addq q_sql_pid "sql:SELECT $COLS FROM ps WHERE pid = $X"
 runq
 if [ $HAVE_PSUTIL = 1 ]; then
   say "in-process: psutil ($RUNS runs)"

@@ -83,7 +83,7 @@ static void get_tty(struct psnap *s, struct psnap_value *v) { set_str(v, names_t
 ** threads and zombies.
 */
 static void get_args(struct psnap *s, struct psnap_value *v) {
-  struct psnap_buf *b = &s->b_cmdline;
+  struct psnap_buf *b = &s->b[B_CMDLINE];
   size_t n = b->len;
   while (n > 0 && b->p[n - 1] == '\0') n--;
   if (n == 0) {
@@ -184,12 +184,86 @@ static void get_seccomp(struct psnap *s, struct psnap_value *v) {
   if (s->ss.seccomp >= 0) set_str(v, s->ss.seccomp <= 2 ? mode[s->ss.seccomp] : "?");
 }
 
-/* attr/current: the LSM label, without the trailing newline or NUL. */
-static void get_label(struct psnap *s, struct psnap_value *v) {
-  size_t n = s->b_attr.len;
-  while (n > 0 && (s->b_attr.p[n - 1] == '\n' || s->b_attr.p[n - 1] == '\0')) n--;
-  if (n > 0) set_text(v, s->b_attr.p, n);
+/* A one-line file as text, without the trailing newline or NUL; NULL if empty. */
+static void set_line(struct psnap_value *v, const struct psnap_buf *b) {
+  size_t n = b->len;
+  while (n > 0 && (b->p[n - 1] == '\n' || b->p[n - 1] == '\0')) n--;
+  if (n > 0) set_text(v, b->p, n);
 }
+
+/* attr/current: the LSM label. */
+static void get_label(struct psnap *s, struct psnap_value *v) {
+  set_line(v, &s->b[B_ATTR]);
+}
+static void get_ns(struct psnap *s, struct psnap_value *v, int k) { set_int(v, (long long)s->ns[k]); }
+static void get_ns_pid(struct psnap *s, struct psnap_value *v) { get_ns(s, v, NS_PID); }
+static void get_ns_mnt(struct psnap *s, struct psnap_value *v) { get_ns(s, v, NS_MNT); }
+static void get_ns_net(struct psnap *s, struct psnap_value *v) { get_ns(s, v, NS_NET); }
+static void get_ns_user(struct psnap *s, struct psnap_value *v) { get_ns(s, v, NS_USER); }
+static void get_ns_uts(struct psnap *s, struct psnap_value *v) { get_ns(s, v, NS_UTS); }
+static void get_ns_ipc(struct psnap *s, struct psnap_value *v) { get_ns(s, v, NS_IPC); }
+static void get_ns_cgroup(struct psnap *s, struct psnap_value *v) { get_ns(s, v, NS_CGROUP); }
+static void get_nlwp(struct psnap *s, struct psnap_value *v) { set_int(v, s->st.num_threads); }
+static void get_exe(struct psnap *s, struct psnap_value *v) { set_text(v, s->b[B_EXE].p, s->b[B_EXE].len); }
+static void get_cwd(struct psnap *s, struct psnap_value *v) { set_text(v, s->b[B_CWD].p, s->b[B_CWD].len); }
+static void get_nopriv(struct psnap *s, struct psnap_value *v) {
+  if (s->ss.nonewprivs >= 0) set_int(v, s->ss.nonewprivs);
+}
+static void get_seccomp_filters(struct psnap *s, struct psnap_value *v) {
+  if (s->ss.seccomp_filters >= 0) set_int(v, s->ss.seccomp_filters);
+}
+
+/* wchan: the kernel function the process sleeps in; "0" (running) is NULL. */
+static void get_wchan(struct psnap *s, struct psnap_value *v) {
+  const struct psnap_buf *b = &s->b[B_WCHAN];
+  if (b->len == 1 && b->p[0] == '0') return;
+  set_line(v, b);
+}
+
+/*
+** cgroup, as procps prints it: the lines of /proc/PID/cgroup whose path is
+** not just "/", joined by ','; NULL when none is left (the root cgroup).
+*/
+static void get_cgroup(struct psnap *s, struct psnap_value *v) {
+  const struct psnap_buf *b = &s->b[B_CGROUP];
+  if (snap_scratch(s, b->len + 1) < 0) return;
+  size_t len = 0;
+  const char *p = b->p, *end = b->p + b->len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *le = nl ? nl : end;
+    size_t n = (size_t)(le - p);
+    if (n > 0 && !(n >= 2 && le[-1] == '/' && le[-2] == ':')) {
+      if (len) s->scratch.p[len++] = ',';
+      memcpy(s->scratch.p + len, p, n);
+      len += n;
+    }
+    p = le + 1;
+  }
+  if (len) set_text(v, s->scratch.p, len);
+}
+
+/*
+** syscall: the system call the process is blocked in, by name; 'running'
+** when it runs; NULL when it is blocked outside a system call (-1).
+*/
+static void get_syscall(struct psnap *s, struct psnap_value *v) {
+  const struct psnap_buf *b = &s->b[B_SYSCALL];
+  if (b->len >= 7 && memcmp(b->p, "running", 7) == 0) {
+    set_str(v, "running");
+    return;
+  }
+  const char *p = b->p;
+  unsigned long long nr;
+  if (!psnap_next_uint(&p, b->p + b->len, &nr) || snap_scratch(s, 64) < 0) return;
+  /* "nr args... sp pc": kernel threads show all zeros, pc 0x0 included */
+  size_t n0 = b->len;
+  while (n0 > 0 && (b->p[n0 - 1] == '\n' || b->p[n0 - 1] == ' ')) n0--;
+  if (n0 >= 4 && memcmp(b->p + n0 - 4, " 0x0", 4) == 0) return;
+  size_t n = psnap_syscall_name((long)nr, s->scratch.p, 64);
+  set_text(v, s->scratch.p, n);
+}
+
 static void get_pidns(struct psnap *s, struct psnap_value *v) {
   if (s->target > 0) set_int(v, s->target);
 }
@@ -272,6 +346,41 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
     [PSNAP_COL_HGROUPS] = {.name = "hgroups", .type = "TEXT", .src = STATUS, .flags = GO, .header = "HGROUPS",
                            .from = "status Groups", .doc = "supplementary gids on the host, joined by ','",
                            .get = get_hgroups},
+    [PSNAP_COL_NS_PID] = {.name = "ns_pid", .type = "INTEGER", .src = PSNAP_SRC_NS_PID, .flags = 0, .header = "PIDNS",
+                          .from = "ns/pid", .doc = "inode of the PID namespace (procps pidns)", .get = get_ns_pid},
+    [PSNAP_COL_NS_MNT] = {.name = "ns_mnt", .type = "INTEGER", .src = PSNAP_SRC_NS_MNT, .header = "MNTNS",
+                          .from = "ns/mnt", .doc = "inode of the mount namespace", .get = get_ns_mnt},
+    [PSNAP_COL_NS_NET] = {.name = "ns_net", .type = "INTEGER", .src = PSNAP_SRC_NS_NET, .header = "NETNS",
+                          .from = "ns/net", .doc = "inode of the network namespace", .get = get_ns_net},
+    [PSNAP_COL_NS_USER] = {.name = "ns_user", .type = "INTEGER", .src = PSNAP_SRC_NS_USER, .header = "USERNS",
+                           .from = "ns/user", .doc = "inode of the user namespace", .get = get_ns_user},
+    [PSNAP_COL_NS_UTS] = {.name = "ns_uts", .type = "INTEGER", .src = PSNAP_SRC_NS_UTS, .header = "UTSNS",
+                          .from = "ns/uts", .doc = "inode of the UTS namespace", .get = get_ns_uts},
+    [PSNAP_COL_NS_IPC] = {.name = "ns_ipc", .type = "INTEGER", .src = PSNAP_SRC_NS_IPC, .header = "IPCNS",
+                          .from = "ns/ipc", .doc = "inode of the IPC namespace", .get = get_ns_ipc},
+    [PSNAP_COL_NS_CGROUP] = {.name = "ns_cgroup", .type = "INTEGER", .src = PSNAP_SRC_NS_CGROUP, .header = "CGROUPNS",
+                             .from = "ns/cgroup", .doc = "inode of the cgroup namespace", .get = get_ns_cgroup},
+    [PSNAP_COL_CGROUP] = {.name = "cgroup", .type = "TEXT", .src = PSNAP_SRC_CGROUP, .flags = PSNAP_F_PROCPS,
+                          .header = "CGROUP", .from = "cgroup",
+                          .doc = "cgroups other than the root, joined by ',' (as procps)", .get = get_cgroup},
+    [PSNAP_COL_NLWP] = {.name = "nlwp", .type = "INTEGER", .src = STAT, .flags = PSNAP_F_PROCPS, .header = "NLWP",
+                        .from = "stat (20)", .doc = "number of threads", .get = get_nlwp},
+    [PSNAP_COL_EXE] = {.name = "exe", .type = "TEXT", .src = PSNAP_SRC_EXE, .flags = PSNAP_F_PROCPS, .header = "EXE",
+                       .from = "exe", .doc = "path of the executable", .get = get_exe},
+    [PSNAP_COL_CWD] = {.name = "cwd", .type = "TEXT", .src = PSNAP_SRC_CWD, .header = "CWD", .from = "cwd",
+                       .doc = "current working directory", .get = get_cwd},
+    [PSNAP_COL_WCHAN] = {.name = "wchan", .type = "TEXT", .src = PSNAP_SRC_WCHAN, .flags = PSNAP_F_PROCPS,
+                         .header = "WCHAN", .from = "wchan",
+                         .doc = "kernel function the process sleeps in; NULL when running", .get = get_wchan},
+    [PSNAP_COL_NOPRIV] = {.name = "nopriv", .type = "INTEGER", .src = STATUS, .header = "NOPRIV",
+                          .from = "status NoNewPrivs", .doc = "1 when no_new_privs is set", .get = get_nopriv},
+    [PSNAP_COL_SECCOMP_FILTERS] = {.name = "seccomp_filters", .type = "INTEGER", .src = STATUS,
+                                   .header = "FILTERS", .from = "status Seccomp_filters",
+                                   .doc = "number of seccomp filters", .get = get_seccomp_filters},
+    [PSNAP_COL_SYSCALL] = {.name = "syscall", .type = "TEXT", .src = PSNAP_SRC_SYSCALL, .header = "SYSCALL",
+                           .from = "syscall, libseccomp names",
+                           .doc = "system call the process is blocked in; 'running' when running",
+                           .get = get_syscall},
     [PSNAP_COL_PIDNS] = {.name = "pidns", .type = "INTEGER", .src = STAT, .flags = PSNAP_F_HIDDEN, .header = "PIDNS",
                          .from = "argument",
                          .doc = "a pid whose PID namespace to list (NULL: the caller's)", .get = get_pidns},

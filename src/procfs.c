@@ -189,7 +189,7 @@ static int hex64(const char *p, const char *end, uint64_t *out) {
 int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
   static const char *const capkey[5] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
   memset(st, 0, sizeof *st);
-  st->seccomp = -1;
+  st->seccomp = st->nonewprivs = st->seccomp_filters = -1;
   const char *p = buf, *end = buf + len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -211,6 +211,12 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
     } else if (n > 8 && p[0] == 'S' && memcmp(p, "Seccomp:", 8) == 0) {
       unsigned v;
       if (uints(p + 8, le, &v, 1) == 1) st->seccomp = (int)v;
+    } else if (n > 16 && p[0] == 'S' && memcmp(p, "Seccomp_filters:", 16) == 0) {
+      unsigned v;
+      if (uints(p + 16, le, &v, 1) == 1) st->seccomp_filters = (int)v;
+    } else if (n > 11 && p[0] == 'N' && memcmp(p, "NoNewPrivs:", 11) == 0) {
+      unsigned v;
+      if (uints(p + 11, le, &v, 1) == 1) st->nonewprivs = (int)v;
     }
     p = le + 1;
   }

@@ -34,14 +34,26 @@ extern "C" {
 /* The sources a snapshot can read. Per-process files are read once per
 ** process; per-scan sources once per snapshot. */
 enum psnap_src {
-  PSNAP_SRC_STAT = 1u << 0,    /* /proc/PID/stat */
-  PSNAP_SRC_STATUS = 1u << 1,  /* /proc/PID/status */
-  PSNAP_SRC_CMDLINE = 1u << 2, /* /proc/PID/cmdline */
-  PSNAP_SRC_ATTR = 1u << 3,    /* /proc/PID/attr/current */
-  PSNAP_SRC_HOST = 1u << 4,    /* per scan: container pid -> host pid */
-  PSNAP_SRC_BTIME = 1u << 5,   /* per scan: /proc/stat btime */
-  PSNAP_SRC_TTY = 1u << 6,     /* per scan: terminal names from /dev */
-  PSNAP_SRC__ALL = (1u << 7) - 1
+  PSNAP_SRC_STAT = 1u << 0,      /* /proc/PID/stat */
+  PSNAP_SRC_STATUS = 1u << 1,    /* /proc/PID/status */
+  PSNAP_SRC_CMDLINE = 1u << 2,   /* /proc/PID/cmdline */
+  PSNAP_SRC_ATTR = 1u << 3,      /* /proc/PID/attr/current */
+  PSNAP_SRC_HOST = 1u << 4,      /* per scan: container pid -> host pid */
+  PSNAP_SRC_BTIME = 1u << 5,     /* per scan: /proc/stat btime */
+  PSNAP_SRC_TTY = 1u << 6,       /* per scan: terminal names from /dev */
+  PSNAP_SRC_CGROUP = 1u << 7,    /* /proc/PID/cgroup */
+  PSNAP_SRC_EXE = 1u << 8,       /* /proc/PID/exe (link) */
+  PSNAP_SRC_CWD = 1u << 9,       /* /proc/PID/cwd (link) */
+  PSNAP_SRC_WCHAN = 1u << 10,    /* /proc/PID/wchan */
+  PSNAP_SRC_SYSCALL = 1u << 11,  /* /proc/PID/syscall */
+  PSNAP_SRC_NS_PID = 1u << 12,   /* /proc/PID/ns/pid (link) */
+  PSNAP_SRC_NS_MNT = 1u << 13,   /* /proc/PID/ns/mnt */
+  PSNAP_SRC_NS_NET = 1u << 14,   /* /proc/PID/ns/net */
+  PSNAP_SRC_NS_USER = 1u << 15,  /* /proc/PID/ns/user */
+  PSNAP_SRC_NS_UTS = 1u << 16,   /* /proc/PID/ns/uts */
+  PSNAP_SRC_NS_IPC = 1u << 17,   /* /proc/PID/ns/ipc */
+  PSNAP_SRC_NS_CGROUP = 1u << 18, /* /proc/PID/ns/cgroup */
+  PSNAP_SRC__ALL = (1u << 19) - 1
 };
 
 /* The columns, in table order. psnap_cols[] in desc.c has one entry each. */
@@ -78,6 +90,21 @@ enum psnap_col {
   PSNAP_COL_HUID,
   PSNAP_COL_HGROUP,
   PSNAP_COL_HGROUPS,
+  PSNAP_COL_NS_PID,
+  PSNAP_COL_NS_MNT,
+  PSNAP_COL_NS_NET,
+  PSNAP_COL_NS_USER,
+  PSNAP_COL_NS_UTS,
+  PSNAP_COL_NS_IPC,
+  PSNAP_COL_NS_CGROUP,
+  PSNAP_COL_CGROUP,
+  PSNAP_COL_NLWP,
+  PSNAP_COL_EXE,
+  PSNAP_COL_CWD,
+  PSNAP_COL_WCHAN,
+  PSNAP_COL_NOPRIV,
+  PSNAP_COL_SECCOMP_FILTERS,
+  PSNAP_COL_SYSCALL,
   PSNAP_COL_PIDNS, /* HIDDEN: the target pid (NULL on a host scan) */
   PSNAP_COL__COUNT
 };
@@ -200,6 +227,8 @@ struct psnap_status {
   uint64_t cap[5]; /* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
   unsigned have_cap; /* bit i: cap[i] present */
   int seccomp;       /* -1 when absent */
+  int nonewprivs;    /* NoNewPrivs, -1 when absent */
+  int seccomp_filters; /* Seccomp_filters, -1 when absent */
 };
 enum { PSNAP_CAPINH, PSNAP_CAPPRM, PSNAP_CAPEFF, PSNAP_CAPBND, PSNAP_CAPAMB };
 int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st);
@@ -242,6 +271,9 @@ struct psnap_capnames {
 int psnap_capnames_init(struct psnap_capnames *cn);
 /* Format a mask: "full", "none", or sorted names joined by ','. */
 size_t psnap_caps_format(const struct psnap_capnames *cn, uint64_t mask, char *out, size_t cap);
+
+/* The name of a system call of the native architecture (libseccomp). */
+size_t psnap_syscall_name(long nr, char *out, size_t cap);
 
 #ifdef __cplusplus
 }

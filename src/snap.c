@@ -235,21 +235,102 @@ fail:
   return rc;
 }
 
+/* How a per-process source is read. */
+enum how {
+  READ,  /* the file's contents into a buffer */
+  LINK,  /* a link's target (readlinkat) into a buffer */
+  INODE  /* a namespace link's inode, from its target "type:[inode]" */
+};
+
 /*
-** Read one source file of the current row into its buffer. Returns 0 (and
-** marks it loaded), 1 when the file cannot be read (its columns will be
-** NULL), or -1 when the process is gone (skip the row).
+** The per-process sources, in the order they are read. stat comes first:
+** it tells whether the process still exists. Only stat, status and
+** cmdline always exist for a live process, so ENOENT there means the
+** process is gone; for the others (no LSM label, no exe for a kernel
+** thread) it only leaves the column NULL.
 */
-static int load(struct psnap *s, int pidfd, unsigned src, const char *name, struct psnap_buf *b, size_t max,
-                int enoent_is_gone) {
-  int fd = snap_openat(s, pidfd, name, O_RDONLY);
-  int rc = fd < 0 ? fd : psnap_readfd(fd, b, max);
-  if (fd >= 0) close(fd);
+static const struct source {
+  unsigned bit;     /* PSNAP_SRC_* */
+  const char *name; /* below /proc/PID */
+  enum how how;
+  int buf;          /* B_* for READ and LINK, NS_* for INODE */
+  int enoent_gone;  /* ENOENT means the process has exited */
+  size_t max;       /* most bytes kept */
+} sources[] = {
+    {PSNAP_SRC_STAT, "stat", READ, B_STAT, 1, SMALL_MAX},
+    {PSNAP_SRC_STATUS, "status", READ, B_STATUS, 1, SMALL_MAX},
+    {PSNAP_SRC_CMDLINE, "cmdline", READ, B_CMDLINE, 1, CMDLINE_MAX},
+    {PSNAP_SRC_ATTR, "attr/current", READ, B_ATTR, 0, SMALL_MAX},
+    {PSNAP_SRC_CGROUP, "cgroup", READ, B_CGROUP, 0, SMALL_MAX},
+    {PSNAP_SRC_WCHAN, "wchan", READ, B_WCHAN, 0, 4096},
+    {PSNAP_SRC_SYSCALL, "syscall", READ, B_SYSCALL, 0, 4096},
+    {PSNAP_SRC_EXE, "exe", LINK, B_EXE, 0, 0},
+    {PSNAP_SRC_CWD, "cwd", LINK, B_CWD, 0, 0},
+    {PSNAP_SRC_NS_PID, "ns/pid", INODE, NS_PID, 0, 0},
+    {PSNAP_SRC_NS_MNT, "ns/mnt", INODE, NS_MNT, 0, 0},
+    {PSNAP_SRC_NS_NET, "ns/net", INODE, NS_NET, 0, 0},
+    {PSNAP_SRC_NS_USER, "ns/user", INODE, NS_USER, 0, 0},
+    {PSNAP_SRC_NS_UTS, "ns/uts", INODE, NS_UTS, 0, 0},
+    {PSNAP_SRC_NS_IPC, "ns/ipc", INODE, NS_IPC, 0, 0},
+    {PSNAP_SRC_NS_CGROUP, "ns/cgroup", INODE, NS_CGROUP, 0, 0},
+};
+
+/*
+** Read a link's target into b: 0 or -errno. readlinkat never follows the
+** link, so a container's links cannot lead us anywhere; the text they
+** return is only text.
+*/
+static int read_link(int dirfd, const char *name, struct psnap_buf *b) {
+  for (;;) {
+    if (b->cap < 256) {
+      char *np = psnap_realloc(b->p, 256);
+      if (!np) return -ENOMEM;
+      b->p = np;
+      b->cap = 256;
+    }
+    ssize_t n = readlinkat(dirfd, name, b->p, b->cap - 1);
+    if (n < 0) return -errno;
+    if ((size_t)n < b->cap - 1) {
+      b->len = (size_t)n;
+      b->p[n] = '\0';
+      return 0;
+    }
+    if (b->cap >= (1u << 20)) return -ENAMETOOLONG;
+    char *np = psnap_realloc(b->p, b->cap * 2);
+    if (!np) return -ENOMEM;
+    b->p = np;
+    b->cap *= 2;
+  }
+}
+
+/*
+** Read one source of the current row. Returns 0 (and marks it loaded), 1
+** when it cannot be read (its columns will be NULL), -1 when the process
+** is gone (skip the row), -2 when out of memory.
+*/
+static int load(struct psnap *s, int pidfd, const struct source *src) {
+  int rc;
+  struct psnap_buf *b = &s->b[src->buf];
+  if (src->how == READ) {
+    int fd = snap_openat(s, pidfd, src->name, O_RDONLY);
+    rc = fd < 0 ? fd : psnap_readfd(fd, b, src->max);
+    if (fd >= 0) close(fd);
+  } else {
+    struct psnap_buf *lb = src->how == LINK ? b : &s->scratch;
+    s->opened++;
+    rc = read_link(pidfd, src->name, lb);
+    if (rc == 0 && src->how == INODE) {
+      const char *p = strchr(lb->p, '[');
+      unsigned long long ino;
+      if (!p || (p++, !psnap_next_uint(&p, lb->p + lb->len, &ino))) rc = -EINVAL;
+      else s->ns[src->buf] = ino;
+    }
+  }
   if (rc == 0) {
-    s->loaded |= src;
+    s->loaded |= src->bit;
     return 0;
   }
-  if (rc == -ESRCH || (enoent_is_gone && rc == -ENOENT)) return -1;
+  if (rc == -ESRCH || (src->enoent_gone && rc == -ENOENT)) return -1;
   if (rc == -ENOMEM) return -2;
   return 1;
 }
@@ -273,21 +354,16 @@ int psnap_next(struct psnap *s) {
       continue; /* gone, or not a process directory */
     }
     s->loaded = 0;
-    int rc = load(s, pidfd, PSNAP_SRC_STAT, "stat", &s->b_stat, SMALL_MAX, 1);
-    if (rc == 0 && psnap_parse_stat(s->b_stat.p, s->b_stat.len, &s->st) < 0) rc = -1;
-    if (rc == 0 && (s->src & PSNAP_SRC_STATUS)) {
-      rc = load(s, pidfd, PSNAP_SRC_STATUS, "status", &s->b_status, SMALL_MAX, 1);
-      if (rc == 0) psnap_parse_status(s->b_status.p, s->b_status.len, &s->ss);
-      if (rc > 0) rc = 0;
-    }
-    if (rc == 0 && (s->src & PSNAP_SRC_CMDLINE)) {
-      rc = load(s, pidfd, PSNAP_SRC_CMDLINE, "cmdline", &s->b_cmdline, CMDLINE_MAX, 1);
-      if (rc > 0) rc = 0;
-    }
-    if (rc == 0 && (s->src & PSNAP_SRC_ATTR)) {
-      /* attr/current: EINVAL or ENOENT when no LSM gives the process a label */
-      rc = load(s, pidfd, PSNAP_SRC_ATTR, "attr/current", &s->b_attr, SMALL_MAX, 0);
-      if (rc > 0) rc = 0;
+    int rc = 0;
+    for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == 0; i++) {
+      if (!(s->src & sources[i].bit)) continue;
+      rc = load(s, pidfd, &sources[i]);
+      if (rc == 0 && sources[i].bit == PSNAP_SRC_STAT &&
+          psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0)
+        rc = -1;
+      if (rc == 0 && sources[i].bit == PSNAP_SRC_STATUS)
+        psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
+      if (rc > 0) rc = sources[i].bit == PSNAP_SRC_STAT ? -1 : 0;
     }
     close(pidfd);
     if (rc == -2) return -ENOMEM;
@@ -314,7 +390,7 @@ void psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   if (col < 0 || col >= PSNAP_COL__COUNT) return;
   const struct psnap_desc *d = &psnap_cols[col];
   /* per-process sources that failed leave the column NULL */
-  unsigned need = d->src & (PSNAP_SRC_STAT | PSNAP_SRC_STATUS | PSNAP_SRC_CMDLINE | PSNAP_SRC_ATTR);
+  unsigned need = d->src & ~(PSNAP_SRC_HOST | PSNAP_SRC_BTIME | PSNAP_SRC_TTY);
   if ((s->loaded & need) != need) return;
   d->get(s, v);
 }
@@ -333,10 +409,7 @@ void psnap_close(struct psnap *s) {
   psnap_free((void *)s->cfg.pids);
   psnap_free(s->mem);
   psnap_free(s->memc);
-  psnap_buf_free(&s->b_stat);
-  psnap_buf_free(&s->b_status);
-  psnap_buf_free(&s->b_cmdline);
-  psnap_buf_free(&s->b_attr);
+  for (int i = 0; i < B__COUNT; i++) psnap_buf_free(&s->b[i]);
   psnap_buf_free(&s->scratch);
   psnap_idtab_free(&s->pw);
   psnap_idtab_free(&s->gr);

@@ -32,6 +32,12 @@ struct namecache {
   size_t n, cap;
 };
 
+/* The per-process buffers, one per file source. */
+enum snap_buf { B_STAT, B_STATUS, B_CMDLINE, B_ATTR, B_CGROUP, B_WCHAN, B_SYSCALL, B_EXE, B_CWD, B__COUNT };
+
+/* The namespace links, in PSNAP_SRC_NS_* order. */
+enum { NS_PID, NS_MNT, NS_NET, NS_USER, NS_UTS, NS_IPC, NS_CGROUP, NS__COUNT };
+
 /* A terminal device and its name under /dev. */
 struct ttyname {
   dev_t rdev;
@@ -71,7 +77,8 @@ struct psnap {
   unsigned loaded; /* sources read for this row */
   struct psnap_stat st;
   struct psnap_status ss;
-  struct psnap_buf b_stat, b_status, b_cmdline, b_attr;
+  struct psnap_buf b[B__COUNT]; /* contents of the files read */
+  uint64_t ns[NS__COUNT];       /* namespace inodes read */
 
   /* Ids: host ids as /proc shows them, mapped into the target's view */
   int mapped; /* uid/gid maps apply */

@@ -47,9 +47,10 @@
 ** (every level). Then the helper waits until its stdin reaches end of file
 ** (or, with --no-stdin, not at all) or it gets SIGTERM, SIGINT or SIGHUP;
 ** then it kills the init (the kernel kills the rest of the PID namespace),
-** reaps it, removes the directory it created and exits 0. If the helper is
-** killed, the init gets SIGKILL too (PR_SET_PDEATHSIG); only the empty
-** rootfs directory is left behind then.
+** reaps it and exits 0. If the helper is killed, the init gets SIGKILL too
+** (PR_SET_PDEATHSIG), so nothing is left behind either way: the rootfs
+** directory the helper creates is only the mount point of the tmpfs until
+** pivot_root, and is removed before the readiness line.
 **
 ** Options:
 **   --uid-map "IN OUT COUNT"  a uid_map line (repeat for more); default
@@ -67,7 +68,8 @@
 **   --hostname NAME          default "ctr"
 **   --rootfs DIR             mount the container's tmpfs root on DIR (which
 **                            must exist and is not removed); default: a new
-**                            /tmp/ctr-XXXXXX, removed at the end
+**                            $TMPDIR/ctr-XXXXXX (or /tmp), removed once the
+**                            container is ready
 **   --no-stdin               do not watch stdin; wait for a signal only
 **
 ** Rootless: run by a user that is not root, the helper maps only that user
@@ -862,6 +864,15 @@ int main(int argc, char **argv) {
       procs[j] = procs[j - 1];
       procs[j - 1] = t;
     }
+
+  /* The directory was only the mount point of the container's root before
+  ** pivot_root; nothing is mounted on it now, so remove it at once (nothing
+  ** is left behind even if the helper is killed). */
+  if (rootfs_created) {
+    if (rmdir(rootfs) < 0)
+      die("rmdir %s", rootfs);
+    rootfs_created = 0;
+  }
 
   printf("{\"ready\": true, \"init\": %d, \"userns\": %s, \"uid_map\": ", (int)init_pid, opt_userns ? "true" : "false");
   map_json(uid_map);
