@@ -5,8 +5,8 @@
 **   conn.load_extension("build/ps")     -- Python
 **   SELECT ps_version();                -- '0.1.0 (abc1234)'
 **
-** Registers the tables `ps` (ext/ps.c) and `ps_descriptors`
-** (ext/descriptors.c), the functions ps_etime() and ps_cputime()
+** Registers the tables `ps` (ext/ps.c), `ps_descriptors`
+** (ext/descriptors.c) and `ps_namespaces` (ext/namespaces.c), the functions ps_etime() and ps_cputime()
 ** (ext/format.c), and ps_version().
 ** The loader finds sqlite3_ps_init from the file name ps.so.
 */
@@ -44,6 +44,7 @@ __attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **p
 #ifndef SQLITE_OMIT_VIRTUALTABLE
   if (rc == SQLITE_OK) rc = ps_register_table(db);
   if (rc == SQLITE_OK) rc = ps_register_descriptors(db);
+  if (rc == SQLITE_OK) rc = ps_register_namespaces(db);
 #endif
   return rc;
 }

@@ -12,5 +12,6 @@ SQLITE_EXTENSION_INIT3
 int ps_register_table(sqlite3 *db);
 int ps_register_descriptors(sqlite3 *db);
 int ps_register_format(sqlite3 *db);
+int ps_register_namespaces(sqlite3 *db);
 
 #endif

@@ -172,6 +172,18 @@ void psnap_close(struct psnap *s);
 /* The inode of the PID namespace of pid (caller's view): 0 or -errno. */
 int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err);
 
+/* A PID namespace visible to the caller (ps_namespaces). */
+struct psnap_nsinfo {
+  uint64_t ns_pid;  /* inode of the PID namespace */
+  int pid;          /* host pid of its init (innermost NSpid 1), 0 if not seen */
+  int nprocs;       /* processes in it (not counting nested namespaces) */
+  uint64_t ns_user; /* inode of the init's user namespace, 0 if unknown */
+  char comm[64];    /* the init's comm */
+  char *cgroup;     /* the init's cgroup path, or NULL */
+};
+int psnap_namespaces(struct psnap_nsinfo **out, size_t *n, struct psnap_err *err);
+void psnap_namespaces_free(struct psnap_nsinfo *v, size_t n);
+
 /* Counters for tests and benchmarks: files opened by this snapshot. */
 unsigned long psnap_files_opened(const struct psnap *s);
 
