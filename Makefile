@@ -17,6 +17,8 @@ DEFS    := -D_GNU_SOURCE -DPSNAP_VERSION='"$(VERSION) ($(GITREV))"'
 PIC     := -fPIC -fvisibility=hidden
 LIBS    := -lcap -lseccomp -lpthread
 B       := build
+# Debian's python3: its sqlite3 module can load extensions (pyenv's builds often cannot)
+PYTHON  ?= /usr/bin/python3
 
 SRC     := $(wildcard src/*.c)
 EXT     := $(wildcard ext/*.c)
@@ -25,9 +27,9 @@ HELPERS := $(patsubst tests/helpers/%.c,$(B)/helpers/%,$(wildcard tests/helpers/
 UNIT    := $(wildcard tests/unit/*.c)
 
 readme: all
-	@python3 scripts/readme.py
+	@$(PYTHON) scripts/readme.py
 
-.PHONY: readme all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
+.PHONY: install uninstall readme all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
 
 all: deps $(B)/ps.so $(B)/libpsnap.a
 
@@ -71,10 +73,31 @@ run: all
 	fi
 
 test: deps-test all helpers $(B)/test_unit
-	@python3 tests/run.py
+	@$(PYTHON) tests/run.py
 
 bench: deps-bench all helpers
 	@bench/run.sh
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the extension at
+# $(LIBDIR)/sqlite-ps/ps.so (`.load /usr/local/lib/sqlite-ps/ps`), and the
+# snapshot library libpsnap.a with psnap.h and psnap.pc for C programs.
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PCDIR      ?= $(LIBDIR)/pkgconfig
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR)/sqlite-ps $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PCDIR)
+	install -m 0755 $(B)/ps.so $(DESTDIR)$(LIBDIR)/sqlite-ps/ps.so
+	install -m 0644 $(B)/libpsnap.a $(DESTDIR)$(LIBDIR)/libpsnap.a
+	install -m 0644 src/psnap.h $(DESTDIR)$(INCLUDEDIR)/psnap.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' psnap.pc.in > $(DESTDIR)$(PCDIR)/psnap.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/sqlite-ps/ps.so $(DESTDIR)$(LIBDIR)/libpsnap.a \
+	      $(DESTDIR)$(INCLUDEDIR)/psnap.h $(DESTDIR)$(PCDIR)/psnap.pc
+	-rmdir $(DESTDIR)$(LIBDIR)/sqlite-ps
 
 format:
 	clang-format -i $(SRC) $(EXT) $(HDR) $(UNIT) tests/helpers/*.c

@@ -1,0 +1,216 @@
+"""The registered surface: tables, functions, schema from the registry,
+query plans, the README's column table, the extra columns, ps_namespaces,
+and make install. Expected values come from /proc, os, procps or the
+README, never from the extension itself."""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import lib
+from lib import Skip, connect, q, q1, start
+
+ROOT = lib.ROOT
+
+PSGO = ("user pid ppid pcpu etime tty time args comm group groups rgroup ruser nice pgid uid vsz rss "
+        "state stime capamb capbnd capeff capinh capprm seccomp label hpid huser huid hgroup hgroups").split()
+EXTRA = ("ns_pid ns_mnt ns_net ns_user ns_uts ns_ipc ns_cgroup cgroup nlwp exe cwd wchan nopriv "
+         "seccomp_filters syscall").split()
+
+
+def test_registered_modules_and_functions():
+    db = connect()
+    mods = {r[0] for r in q("SELECT name FROM pragma_module_list", db=db)}
+    assert {"ps", "ps_descriptors", "ps_namespaces"} <= mods, mods
+    funcs = {r[0] for r in q("SELECT name FROM pragma_function_list", db=db)}
+    assert {"ps_version", "ps_etime", "ps_cputime"} <= funcs
+    version = open(os.path.join(ROOT, "VERSION")).read().strip()
+    assert q1("SELECT ps_version()", db=db)[0].startswith(version + " (")
+
+
+def test_columns_are_the_psgo_descriptors_then_the_extras():
+    cols = q("SELECT name, hidden FROM pragma_table_xinfo('ps')")
+    visible = [c for c, h in cols if not h]
+    hidden = [c for c, h in cols if h]
+    assert visible == PSGO + EXTRA, visible
+    assert hidden == ["pidns"], hidden
+
+
+def test_descriptors_table_lists_every_column_and_nothing_else():
+    db = connect()
+    xinfo = q("SELECT name, type, hidden FROM pragma_table_xinfo('ps')", db=db)
+    desc = q("SELECT name, type, hidden FROM ps_descriptors", db=db)
+    assert [(n, t, 1 if h else 0) for n, t, h in xinfo] == [(n, t, h) for n, t, h in desc]
+    # psgo's own descriptors are marked psgo, the extras are not
+    psgo = {r[0] for r in q("SELECT name FROM ps_descriptors WHERE psgo", db=db)}
+    assert psgo == set(PSGO), psgo ^ set(PSGO)
+    codes = dict(q("SELECT name, code FROM ps_descriptors WHERE code IS NOT NULL", db=db))
+    assert codes == {"pcpu": "%C", "group": "%G", "ppid": "%P", "user": "%U", "args": "%a", "comm": "%c",
+                     "rgroup": "%g", "nice": "%n", "pid": "%p", "pgid": "%r", "etime": "%t",
+                     "ruser": "%u", "time": "%x", "tty": "%y", "vsz": "%z"}, codes
+    headers = dict(q("SELECT name, header FROM ps_descriptors", db=db))
+    assert headers["pcpu"] == "%CPU" and headers["etime"] == "ELAPSED" and headers["args"] == "COMMAND"
+    assert headers["capeff"] == "EFFECTIVE CAPS" and headers["tty"] == "TTY"
+
+
+def test_readme_column_table_matches_the_registry():
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "readme.py"), "--check"])
+    assert p.returncode == 0, "README.md's column table is stale: run make readme"
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    for c in PSGO + EXTRA + ["pidns"]:
+        assert f"| `{c}`" in readme, c
+
+
+def test_declared_types():
+    db = connect()
+    pid = os.getpid()
+    types = dict(q("SELECT name, type FROM ps_descriptors", db=db))
+    row = db.execute("SELECT * FROM ps WHERE pid = ?", (pid,))
+    names = [d[0] for d in row.description]
+    values = row.fetchone()
+    want = {"INTEGER": int, "REAL": float, "TEXT": str}
+    for n, v in zip(names, values):
+        if v is None:
+            continue
+        assert isinstance(v, want[types[n]]), (n, v, types[n])
+
+
+def test_ps_etime_and_ps_cputime_formats():
+    db = connect()
+    cases = [(0, "00:00", "00:00:00"), (59.9, "00:59", "00:00:59"), (61, "01:01", "00:01:01"),
+             (3600, "01:00:00", "01:00:00"), (86399, "23:59:59", "23:59:59"),
+             (86400, "1-00:00:00", "1-00:00:00"), (93784, "1-02:03:04", "1-02:03:04"),
+             (-5, "00:00", "00:00:00")]
+    for secs, etime, cputime in cases:
+        got = q1("SELECT ps_etime(?), ps_cputime(?)", secs, secs, db=db)
+        assert got == (etime, cputime), (secs, got)
+    assert q1("SELECT ps_etime(NULL)", db=db) == (None,)
+    try:
+        q("SELECT ps_etime('soon')", db=db)
+    except Exception as e:
+        assert "ps_etime" in str(e), e
+    else:
+        raise AssertionError("ps_etime('soon') did not fail")
+
+
+def test_ps_etime_matches_procps_for_a_real_process():
+    p = start(["sleep", "1000"])
+    time.sleep(1.2)
+    want = subprocess.run(["ps", "-o", "etime=", "-p", str(p.pid)], capture_output=True, text=True).stdout.strip()
+    got = q1("SELECT ps_etime(etime) FROM ps WHERE pid = ?", p.pid)[0]
+    assert got == want or abs(int(got[-2:]) - int(want[-2:])) <= 1, (got, want)
+
+
+def plan(sql, db=None):
+    return [r[3] for r in q("EXPLAIN QUERY PLAN " + sql, db=db)]
+
+
+def test_plans_use_pid_and_pidns_constraints():
+    db = connect()
+    full = plan("SELECT * FROM ps", db=db)
+    one = plan("SELECT * FROM ps WHERE pid = 1", db=db)
+    assert full != one, (full, one)
+    m = re.search(r"INDEX (\d+)", one[0])
+    assert m and int(m.group(1)) & 0x4, one
+    m = re.search(r"INDEX (\d+)", plan("SELECT * FROM ps WHERE pid IN (1, 2)", db=db)[0])
+    assert m and int(m.group(1)) & 0x8, "pid IN is not handed over whole"
+    m = re.search(r"INDEX (\d+)", plan("SELECT * FROM ps(1)", db=db)[0])
+    assert m and int(m.group(1)) & 0x1, "ps(1) does not constrain pidns"
+
+
+def test_join_plans_the_container_list_outside():
+    db = connect()
+    db.execute("CREATE TEMP TABLE containers(name TEXT, pid INTEGER)")
+    p = plan("SELECT c.name, p.pid FROM containers c JOIN ps p ON p.pidns = c.pid", db=db)
+    assert p[0].startswith("SCAN c"), p
+    assert p[1].startswith("SCAN p VIRTUAL TABLE INDEX"), p
+    p = plan("SELECT c.name, p.pid FROM ps p JOIN containers c ON p.pidns = c.pid", db=db)
+    assert p[0].startswith("SCAN c"), p
+
+
+def test_colused_reaches_the_scan_as_sources():
+    """idxNum carries the sources: narrow queries ask for stat only."""
+    def src(sql):
+        m = re.search(r"INDEX (\d+)", plan(sql)[0])
+        return int(m.group(1)) >> 8
+    assert src("SELECT pid, comm FROM ps") == 0x1
+    assert src("SELECT pid, user FROM ps") == 0x3
+    assert src("SELECT args FROM ps") & 0x4 and not src("SELECT args FROM ps") & 0x2
+    assert src("SELECT ns_net FROM ps") & (1 << 14) and not src("SELECT ns_net FROM ps") & (1 << 12)
+
+
+def test_extra_columns_match_proc():
+    p = start([sys.executable, "-c", "import signal, threading, time\n"
+               "threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n"
+               "signal.pause()"], cwd="/tmp")
+    time.sleep(0.5)
+    r = lib.row(p.pid, ", ".join(EXTRA))
+    for ns in ("pid", "mnt", "net", "user", "uts", "ipc", "cgroup"):
+        assert r["ns_" + ns] == os.stat(f"/proc/{p.pid}/ns/{ns}").st_ino, ns
+    assert r["exe"] == os.readlink(f"/proc/{p.pid}/exe")
+    assert r["cwd"] == "/tmp"
+    assert r["nlwp"] == 2 == len(os.listdir(f"/proc/{p.pid}/task"))
+    assert r["syscall"] == "pause", r["syscall"]
+    assert r["wchan"] == open(f"/proc/{p.pid}/wchan").read().strip()
+    status = open(f"/proc/{p.pid}/status").read()
+    assert r["nopriv"] == int(re.search(r"NoNewPrivs:\s*(\d+)", status).group(1))
+    assert r["seccomp_filters"] == int(re.search(r"Seccomp_filters:\s*(\d+)", status).group(1))
+    want = subprocess.run(["ps", "-o", "cgroup=", "-p", str(p.pid)], capture_output=True, text=True).stdout.strip()
+    assert (r["cgroup"] or "-") == want, (r["cgroup"], want)
+
+
+def test_kernel_thread_has_no_exe_and_no_syscall():
+    r = lib.row(2, "exe, syscall, nlwp, comm")
+    assert r["comm"] == "kthreadd" and r["exe"] is None and r["syscall"] is None and r["nlwp"] == 1, r
+
+
+def test_ps_namespaces_lists_our_namespace_and_a_new_one():
+    lib.require_root()
+    own = os.stat("/proc/self/ns/pid").st_ino
+    p = start(["unshare", "--fork", "--pid", "--mount-proc", "sh", "-c", "sleep 1000 & sleep 1001 & wait"])
+    inner = lib.wait_for(lambda: [int(x) for x in subprocess.run(["pgrep", "-P", str(p.pid)],
+                         capture_output=True, text=True).stdout.split()], what="unshare's child")[0]
+    lib.wait_for(lambda: len(subprocess.run(["pgrep", "-P", str(inner)], capture_output=True,
+                 text=True).stdout.split()) == 2, what="two sleeps")
+    ino = os.stat(f"/proc/{inner}/ns/pid").st_ino
+    rows = {r[0]: r for r in q("SELECT ns_pid, pid, nprocs, ns_user, comm, cgroup FROM ps_namespaces")}
+    assert own in rows and rows[own][1] == 1, rows.get(own)
+    assert ino in rows, (ino, rows.keys())
+    assert rows[ino][1] == inner and rows[ino][2] == 3 and rows[ino][4] == "sh", rows[ino]
+    assert rows[ino][3] == os.stat(f"/proc/{inner}/ns/user").st_ino
+    # joined with ps: every namespace's processes, as they see themselves
+    got = q("SELECT p.pid, p.hpid FROM ps_namespaces n JOIN ps p ON p.pidns = n.pid "
+            "WHERE n.ns_pid = ? ORDER BY p.pid", ino)
+    assert [g[0] for g in got] == [1, 2, 3] and got[0][1] == inner, got
+
+
+def test_make_install_with_destdir_and_pkg_config():
+    dest = tempfile.mkdtemp()
+    subprocess.run(["make", "-s", "-C", ROOT, "install", f"DESTDIR={dest}", "PREFIX=/usr"], check=True,
+                   capture_output=True)
+    for f in ("usr/lib/sqlite-ps/ps.so", "usr/lib/libpsnap.a", "usr/include/psnap.h", "usr/lib/pkgconfig/psnap.pc"):
+        assert os.path.exists(os.path.join(dest, f)), f
+    env = dict(os.environ, PKG_CONFIG_PATH=f"{dest}/usr/lib/pkgconfig", PKG_CONFIG_SYSROOT_DIR=dest)
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "--static", "psnap"], env=env,
+                           capture_output=True, text=True, check=True).stdout.split()
+    ext = subprocess.run(["pkg-config", "--variable=extension", "psnap"], env=env, capture_output=True,
+                         text=True, check=True).stdout.strip()
+    assert ext == "/usr/lib/sqlite-ps/ps", ext
+    prog = os.path.join(dest, "count.c")
+    open(prog, "w").write(
+        '#include <psnap.h>\n#include <stdio.h>\n'
+        'int main(void) { struct psnap *s; struct psnap_err e; struct psnap_cfg c = {.src = PSNAP_SRC_STAT};\n'
+        '  if (psnap_open(&s, &c, &e) < 0) { puts(e.msg); return 1; }\n'
+        '  int n = 0; while (psnap_next(s) > 0) n++; psnap_close(s); printf("%d\\n", n); return 0; }\n')
+    exe = os.path.join(dest, "count")
+    subprocess.run(["cc", "-I" + dest + "/usr/include", prog, "-L" + dest + "/usr/lib", "-o", exe] + flags,
+                   check=True)
+    n = int(subprocess.run([exe], capture_output=True, text=True, check=True).stdout)
+    procs = len([d for d in os.listdir("/proc") if d.isdigit()])
+    assert abs(n - procs) < 20, (n, procs)
+    # the installed extension loads in the sqlite3 shell
+    out = subprocess.run(["sqlite3", ":memory:", "-cmd", f".load {dest}/usr/lib/sqlite-ps/ps",
+                          "SELECT comm FROM ps WHERE pid = 1"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == open("/proc/1/comm").read().strip(), out
