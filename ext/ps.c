@@ -69,7 +69,6 @@ struct ps_cursor {
   long long *pids;          /* pid constraint values, or NULL for all */
   int npids;
   int eof;
-  sqlite3_int64 rowid;      /* Row counter across targets */
 };
 
 /* Replace the vtab's error message (freeing the old one). */
@@ -193,7 +192,6 @@ static void reset(ps_cursor *c) {
   c->targets = c->pids = NULL;
   c->ntargets = c->npids = c->itarget = 0;
   c->eof = 1;
-  c->rowid = 0;
 }
 
 static int psClose(sqlite3_vtab_cursor *cur) {
@@ -305,10 +303,7 @@ static int advance(ps_cursor *c) {
       if (rc != SQLITE_OK) return rc;
     }
     int r = psnap_next(c->snap);
-    if (r > 0) {
-      c->rowid++;
-      return SQLITE_OK;
-    }
+    if (r > 0) return SQLITE_OK;
     if (r < 0) {
       if (r == -ENOMEM) return SQLITE_NOMEM;
       set_error(c->base.pVtab, "ps: %s", psnap_error(c->snap)->msg);
@@ -368,7 +363,7 @@ static int psColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
 }
 
 static int psRowid(sqlite3_vtab_cursor *cur, sqlite_int64 *pRowid) {
-  *pRowid = ((ps_cursor *)cur)->rowid;
+  *pRowid = psnap_rowid(((ps_cursor *)cur)->snap);
   return SQLITE_OK;
 }
 

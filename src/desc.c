@@ -60,10 +60,9 @@ static void get_ppid(struct psnap *s, struct psnap_value *v) { set_int(v, s->st.
 static void get_pgid(struct psnap *s, struct psnap_value *v) { set_int(v, s->st.pgrp); }
 static void get_nice(struct psnap *s, struct psnap_value *v) { set_int(v, s->st.nice); }
 static void get_vsz(struct psnap *s, struct psnap_value *v) { set_int(v, (long long)(s->st.vsize / 1024)); }
-/* stat (24) counts the same pages as status VmRSS (anon + file + shmem). */
-static void get_rss(struct psnap *s, struct psnap_value *v) {
-  set_int(v, s->st.rss > 0 ? s->st.rss * s->pagekb : 0);
-}
+/* VmRSS, as ps and psgo print it. stat (24) is not the same: it reads the
+   per-CPU cached counters, which lag VmRSS by up to a few hundred KiB. */
+static void get_rss(struct psnap *s, struct psnap_value *v) { set_int(v, s->ss.vmrss > 0 ? s->ss.vmrss : 0); }
 static void get_state(struct psnap *s, struct psnap_value *v) { set_text(v, &s->st.state, 1); }
 static void get_comm(struct psnap *s, struct psnap_value *v) { set_str(v, s->st.comm); }
 static void get_etime(struct psnap *s, struct psnap_value *v) { set_real(v, elapsed(s)); }
@@ -312,8 +311,8 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
                        .from = "status Uid (effective)", .doc = "effective user id", .get = get_uid},
     [PSNAP_COL_VSZ] = {.name = "vsz", .type = "INTEGER", .src = STAT, .flags = PG, .code = "%z", .header = "VSZ",
                        .from = "stat (23)", .doc = "virtual memory size in KiB", .get = get_vsz},
-    [PSNAP_COL_RSS] = {.name = "rss", .type = "INTEGER", .src = STAT, .flags = PG, .header = "RSS",
-                       .from = "stat (24)", .doc = "resident set size in KiB (0 for kernel threads)", .get = get_rss},
+    [PSNAP_COL_RSS] = {.name = "rss", .type = "INTEGER", .src = STATUS, .flags = PG, .header = "RSS",
+                       .from = "status VmRSS", .doc = "resident set size in KiB (0 for kernel threads)", .get = get_rss},
     [PSNAP_COL_STATE] = {.name = "state", .type = "TEXT", .src = STAT, .flags = PG, .header = "STATE",
                          .from = "stat (3)", .doc = "state: R S D Z T t X I", .get = get_state},
     [PSNAP_COL_STIME] = {.name = "stime", .type = "REAL", .src = STAT | PSNAP_SRC_BTIME, .flags = PG,

@@ -190,6 +190,7 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
   static const char *const capkey[5] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
   memset(st, 0, sizeof *st);
   st->seccomp = st->nonewprivs = st->seccomp_filters = -1;
+  st->vmrss = -1;
   const char *p = buf, *end = buf + len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -214,6 +215,9 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
     } else if (n > 16 && p[0] == 'S' && memcmp(p, "Seccomp_filters:", 16) == 0) {
       unsigned v;
       if (uints(p + 16, le, &v, 1) == 1) st->seccomp_filters = (int)v;
+    } else if (n > 6 && p[0] == 'V' && memcmp(p, "VmRSS:", 6) == 0) {
+      unsigned v;
+      if (uints(p + 6, le, &v, 1) == 1) st->vmrss = v;
     } else if (n > 11 && p[0] == 'N' && memcmp(p, "NoNewPrivs:", 11) == 0) {
       unsigned v;
       if (uints(p + 11, le, &v, 1) == 1) st->nonewprivs = (int)v;

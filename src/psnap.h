@@ -240,6 +240,7 @@ struct psnap_status {
   unsigned have_cap; /* bit i: cap[i] present */
   int seccomp;       /* -1 when absent */
   int nonewprivs;    /* NoNewPrivs, -1 when absent */
+  long long vmrss;   /* VmRSS in KiB, -1 when absent (kernel threads, zombies) */
   int seccomp_filters; /* Seccomp_filters, -1 when absent */
 };
 enum { PSNAP_CAPINH, PSNAP_CAPPRM, PSNAP_CAPEFF, PSNAP_CAPBND, PSNAP_CAPAMB };

@@ -377,7 +377,6 @@ int psnap_next(struct psnap *s) {
       s->st.pgrp = ns_view_pid(s, s->st.pgrp);
       s->st.session = ns_view_pid(s, s->st.session);
     }
-    s->rowid++;
     return 1;
   }
   return 0;
@@ -395,7 +394,15 @@ void psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   d->get(s, v);
 }
 
-long long psnap_rowid(const struct psnap *s) { return s->rowid; }
+/*
+** A rowid that names the process, the same in every scan of a statement
+** (SQLite's OR optimisation merges scans by rowid): the pid on the host,
+** the pid with the namespace's inode above it in a container.
+*/
+long long psnap_rowid(const struct psnap *s) {
+  if (s->mode == MODE_HOST) return s->pid;
+  return (long long)((s->target_ns & 0x7fffffffu) << 32) | (long long)(unsigned)s->pid;
+}
 const struct psnap_err *psnap_error(const struct psnap *s) { return &s->err; }
 unsigned long psnap_files_opened(const struct psnap *s) { return s->opened; }
 

@@ -71,7 +71,6 @@ struct psnap {
   long pagekb;     /* page size in KiB */
 
   /* The current row */
-  long long rowid;
   int pid;  /* in the target's view */
   int hpid; /* in the caller's view, 0 when unknown */
   unsigned loaded; /* sources read for this row */

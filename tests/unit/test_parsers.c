@@ -89,7 +89,7 @@ static void test_status(void) {
   psnap_buf_free(&b);
 
   const char *t = "Name:\tx\nUid:\t1000\t1001\t1002\t1003\nGid:\t5\t6\t7\t8\nGroups:\t4 24 27 \n"
-                  "NSpid:\t4242\t17\t1\nCapEff:\t0000000000000003\nSeccomp:\t2\n";
+                  "NSpid:\t4242\t17\t1\nVmRSS:\t    1684 kB\nCapEff:\t0000000000000003\nSeccomp:\t2\n";
   psnap_parse_status(t, strlen(t), &ss);
   check(ss.have_ids && ss.uid[0] == 1000 && ss.uid[1] == 1001 && ss.gid[1] == 6, "status: real and effective ids");
   p = ss.groups;
@@ -103,10 +103,12 @@ static void test_status(void) {
   check(n == 3 && v[0] == 4242 && v[2] == 1, "status: NSpid levels");
   check(ss.have_cap == (1u << PSNAP_CAPEFF) && ss.cap[PSNAP_CAPEFF] == 3 && ss.seccomp == 2,
         "status: only the present cap lines");
+  check(ss.vmrss == 1684 && ss.nonewprivs == -1, "status: VmRSS in KiB; absent NoNewPrivs");
   /* truncated in the middle of Uid: no ids, no crash */
   const char *tr = "Name:\tx\nUid:\t1000\t10";
   psnap_parse_status(tr, strlen(tr), &ss);
-  check(!ss.have_ids && ss.seccomp == -1 && ss.groups == NULL, "status: truncated file leaves ids unknown");
+  check(!ss.have_ids && ss.seccomp == -1 && ss.groups == NULL && ss.vmrss == -1,
+        "status: truncated file leaves ids unknown");
   psnap_parse_status("", 0, &ss);
   check(!ss.have_ids && ss.have_cap == 0, "status: empty file");
 }
