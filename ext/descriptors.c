@@ -36,8 +36,7 @@ struct desc_cursor {
   int i;                    /* Index into psnap_cols[] */
 };
 
-static int descConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
-                       char **pzErr) {
+static int descConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)aux, (void)argc, (void)argv, (void)pzErr;
   int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(name TEXT, code TEXT, header TEXT, type TEXT, source TEXT, "
                                     "psgo INTEGER, procps INTEGER, hidden INTEGER, doc TEXT)");

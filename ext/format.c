@@ -36,9 +36,12 @@ static void fn_etime(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (t < 0) return;
   sqlite3_int64 ss = t % 60, mm = t / 60 % 60, hh = t / 3600 % 24, dd = t / 86400;
   char buf[64];
-  if (dd) sqlite3_snprintf(sizeof buf, buf, "%lld-%02lld:%02lld:%02lld", dd, hh, mm, ss);
-  else if (hh) sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld:%02lld", hh, mm, ss);
-  else sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld", mm, ss);
+  if (dd)
+    sqlite3_snprintf(sizeof buf, buf, "%lld-%02lld:%02lld:%02lld", dd, hh, mm, ss);
+  else if (hh)
+    sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld:%02lld", hh, mm, ss);
+  else
+    sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld", mm, ss);
   sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 
@@ -50,8 +53,10 @@ static void fn_cputime(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   if (t < 0) return;
   sqlite3_int64 ss = t % 60, mm = t / 60 % 60, hh = t / 3600 % 24, dd = t / 86400;
   char buf[64];
-  if (dd) sqlite3_snprintf(sizeof buf, buf, "%lld-%02lld:%02lld:%02lld", dd, hh, mm, ss);
-  else sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld:%02lld", hh, mm, ss);
+  if (dd)
+    sqlite3_snprintf(sizeof buf, buf, "%lld-%02lld:%02lld:%02lld", dd, hh, mm, ss);
+  else
+    sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld:%02lld", hh, mm, ss);
   sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 

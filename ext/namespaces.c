@@ -38,8 +38,7 @@ struct ns_cursor {
   size_t i; /* Current row */
 };
 
-static int nsConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
-                     char **pzErr) {
+static int nsConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)aux, (void)argc, (void)argv, (void)pzErr;
   int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(ns_pid INTEGER, pid INTEGER, nprocs INTEGER, "
                                     "ns_user INTEGER, comm TEXT, cgroup TEXT)");

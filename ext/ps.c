@@ -65,8 +65,8 @@ struct ps_cursor {
   unsigned src;             /* Sources to read (from idxNum) */
   long long *targets;       /* pidns values, one per PID namespace; 0 = caller's */
   int ntargets;
-  int itarget;              /* Index of the target of snap */
-  long long *pids;          /* pid constraint values, or NULL for all */
+  int itarget;     /* Index of the target of snap */
+  long long *pids; /* pid constraint values, or NULL for all */
   int npids;
   int eof;
 };
@@ -91,8 +91,7 @@ static char *schema(void) {
 }
 
 /* xConnect (also xCreate-less: the table is eponymous-only). */
-static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
-                     char **pzErr) {
+static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)aux, (void)argc, (void)argv;
   char *sql = schema();
   if (!sql) return SQLITE_NOMEM;
@@ -130,8 +129,10 @@ static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
     if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
     if (c->iColumn == PSNAP_COL_PIDNS) {
-      if (!c->usable) pidns_unusable = 1;
-      else if (ipidns < 0) ipidns = i;
+      if (!c->usable)
+        pidns_unusable = 1;
+      else if (ipidns < 0)
+        ipidns = i;
     } else if (c->iColumn == PSNAP_COL_PID && c->usable && ipid < 0) {
       ipid = i;
     }
@@ -236,8 +237,10 @@ static int add_target(ps_cursor *c, sqlite3_value *v) {
   if (sqlite3_value_type(v) != SQLITE_NULL) {
     int t = sqlite3_value_numeric_type(v);
     double r = sqlite3_value_double(v);
-    if (t == SQLITE_INTEGER) x = sqlite3_value_int64(v);
-    else if (t == SQLITE_FLOAT && r == (double)(long long)r) x = (long long)r;
+    if (t == SQLITE_INTEGER)
+      x = sqlite3_value_int64(v);
+    else if (t == SQLITE_FLOAT && r == (double)(long long)r)
+      x = (long long)r;
     else {
       set_error(vt, "ps: pidns must be a positive integer (a pid), not '%s'",
                 (const char *)sqlite3_value_text(v) ? (const char *)sqlite3_value_text(v) : "?");

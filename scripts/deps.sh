@@ -5,7 +5,8 @@
 #
 #   scripts/deps.sh build   compiler, SQLite, libcap, libseccomp headers
 #   scripts/deps.sh test    build + procps, python3, sqlite3 shell
-#   scripts/deps.sh bench   test + hyperfine-free timing needs (python3-psutil)
+#   scripts/deps.sh bench   test + python3-psutil (the benchmark compares with it)
+#   scripts/deps.sh lint    build + clang-format, clang-tidy, cppcheck
 set -eu
 what=${1:-build}
 need=""
@@ -30,6 +31,11 @@ test|bench)
   ;;
 esac
 case $what in
+lint)
+  have_cmd clang-tidy || add clang-tidy
+  have_cmd clang-format || add clang-format
+  have_cmd cppcheck || add cppcheck
+  ;;
 bench)
   python3 -c 'import psutil' >/dev/null 2>&1 || add python3-psutil
   ;;

@@ -39,7 +39,7 @@ int psnap_capnames_init(struct psnap_capnames *cn) {
     const char *s = nm;
     if (strncasecmp(s, "cap_", 4) == 0) s += 4;
     size_t k = 0;
-    for (; s[k] && k < sizeof cn->name[i] - 1; k++) cn->name[i][k] = (char)toupper((unsigned char)s[k]);
+    for (; k < sizeof cn->name[i] - 1 && s[k]; k++) cn->name[i][k] = (char)toupper((unsigned char)s[k]);
     cn->name[i][k] = '\0';
     cap_free(nm);
     cn->order[i] = (unsigned char)i;
@@ -63,8 +63,10 @@ int psnap_capnames_init(struct psnap_capnames *cn) {
 size_t psnap_caps_format(const struct psnap_capnames *cn, uint64_t mask, char *out, size_t cap) {
   uint64_t all = cn->n >= 64 ? ~0ull : (1ull << cn->n) - 1;
   const char *whole = NULL;
-  if ((mask & all) == all) whole = "full";
-  else if ((mask & all) == 0) whole = "none";
+  if ((mask & all) == all)
+    whole = "full";
+  else if ((mask & all) == 0)
+    whole = "none";
   size_t len = 0;
   if (cap == 0) return 0;
   if (whole) {

@@ -42,11 +42,11 @@
 
 /* Work handed to the helper thread, and what it brings back. */
 struct join {
-  int mntfd;   /* in: the target's ns/mnt */
-  int err;     /* out: 0, or the errno of the step that failed */
-  const char *what; /* out: the step that failed */
-  int procfd;  /* out: /proc inside, or -1 */
-  int devfd;   /* out: /dev inside, or -1 */
+  int mntfd;                      /* in: the target's ns/mnt */
+  int err;                        /* out: 0, or the errno of the step that failed */
+  const char *what;               /* out: the step that failed */
+  int procfd;                     /* out: /proc inside, or -1 */
+  int devfd;                      /* out: /dev inside, or -1 */
   struct psnap_buf passwd, group; /* out: the files' bytes (empty if absent) */
 };
 
@@ -203,7 +203,7 @@ int ns_members(struct psnap *s) {
       s->mem = nm;
       cap = ncap;
     }
-    s->mem[s->nmem].hpid = atoi(n);
+    s->mem[s->nmem].hpid = (int)strtol(n, NULL, 10);
     s->mem[s->nmem].cpid = cpid;
     s->nmem++;
   }
@@ -256,8 +256,10 @@ int ns_open_target(struct psnap *s, struct psnap_err *err) {
   xfd = openat(s->hostfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (xfd < 0) {
     rc = -errno;
-    if (rc == -ENOENT) snap_err(err, ESRCH, "no process %lld", x);
-    else snap_err(err, -rc, "cannot open /proc/%lld: %s", x, strerror(-rc));
+    if (rc == -ENOENT)
+      snap_err(err, ESRCH, "no process %lld", x);
+    else
+      snap_err(err, -rc, "cannot open /proc/%lld: %s", x, strerror(-rc));
     return rc;
   }
   s->opened++;
@@ -285,8 +287,10 @@ int ns_open_target(struct psnap *s, struct psnap_err *err) {
   psnap_buf_free(&b);
   if (rc < 0 || s->target_level < 1) {
     if (rc == 0) rc = -ENOTSUP;
-    if (rc == -ENOENT || rc == -ESRCH) snap_err(err, ESRCH, "no process %lld", x);
-    else snap_err(err, -rc, "cannot read the PID namespaces of pid %lld: %s", x, strerror(-rc));
+    if (rc == -ENOENT || rc == -ESRCH)
+      snap_err(err, ESRCH, "no process %lld", x);
+    else
+      snap_err(err, -rc, "cannot read the PID namespaces of pid %lld: %s", x, strerror(-rc));
     goto out;
   }
   if (read_map(s, xfd, "uid_map", &s->uidmap) == 0 && read_map(s, xfd, "gid_map", &s->gidmap) == 0) s->mapped = 1;
@@ -297,7 +301,8 @@ int ns_open_target(struct psnap *s, struct psnap_err *err) {
   mntfd = openat(xfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
   if (mntfd < 0) {
     rc = -errno;
-    if (rc == -ENOENT || rc == -ESRCH) snap_err(err, ESRCH, "no process %lld", x);
+    if (rc == -ENOENT || rc == -ESRCH)
+      snap_err(err, ESRCH, "no process %lld", x);
     else
       snap_err(err, -rc, "cannot join the mount namespace of pid %lld: %s%s", x, strerror(-rc),
                rc == -EACCES || rc == -EPERM ? " (needs CAP_SYS_PTRACE and CAP_SYS_ADMIN)" : "");

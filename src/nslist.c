@@ -129,7 +129,7 @@ int psnap_namespaces(struct psnap_nsinfo **out, size_t *n, struct psnap_err *err
     }
     v[i].nprocs++;
     if (lv == 1 && v[i].pid == 0) {
-      v[i].pid = atoi(name);
+      v[i].pid = (int)strtol(name, NULL, 10);
       snprintf(path, sizeof path, "%s/ns/user", name);
       v[i].ns_user = link_inode(procfd, path);
       snprintf(path, sizeof path, "%s/comm", name);

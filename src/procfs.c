@@ -128,18 +128,18 @@ int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st) {
       return -EINVAL;
     }
   }
-  st->ppid = (int)f[4];                          /* (4) ppid */
-  st->pgrp = (int)f[5];                          /* (5) pgrp */
-  st->session = (int)f[6];                       /* (6) session */
-  st->tty_nr = (int)f[7];                        /* (7) tty_nr */
-  st->utime = (unsigned long long)f[14];         /* (14) utime */
-  st->stime = (unsigned long long)f[15];         /* (15) stime */
-  st->priority = (long)f[18];                    /* (18) priority */
-  st->nice = (long)f[19];                        /* (19) nice */
-  st->num_threads = (long)f[20];                 /* (20) num_threads */
-  st->start = (unsigned long long)f[22];         /* (22) starttime */
-  st->vsize = (unsigned long long)f[23];         /* (23) vsize */
-  st->rss = f[24];                               /* (24) rss, pages */
+  st->ppid = (int)f[4];                  /* (4) ppid */
+  st->pgrp = (int)f[5];                  /* (5) pgrp */
+  st->session = (int)f[6];               /* (6) session */
+  st->tty_nr = (int)f[7];                /* (7) tty_nr */
+  st->utime = (unsigned long long)f[14]; /* (14) utime */
+  st->stime = (unsigned long long)f[15]; /* (15) stime */
+  st->priority = (long)f[18];            /* (18) priority */
+  st->nice = (long)f[19];                /* (19) nice */
+  st->num_threads = (long)f[20];         /* (20) num_threads */
+  st->start = (unsigned long long)f[22]; /* (22) starttime */
+  st->vsize = (unsigned long long)f[23]; /* (23) vsize */
+  st->rss = f[24];                       /* (24) rss, pages */
   return 0;
 }
 
@@ -170,10 +170,14 @@ static int hex64(const char *p, const char *end, uint64_t *out) {
   int digits = 0;
   for (; p < end; p++, digits++) {
     int d;
-    if (*p >= '0' && *p <= '9') d = *p - '0';
-    else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
-    else if (*p >= 'A' && *p <= 'F') d = *p - 'A' + 10;
-    else break;
+    if (*p >= '0' && *p <= '9')
+      d = *p - '0';
+    else if (*p >= 'a' && *p <= 'f')
+      d = *p - 'a' + 10;
+    else if (*p >= 'A' && *p <= 'F')
+      d = *p - 'A' + 10;
+    else
+      break;
     x = (x << 4) | (uint64_t)d;
   }
   *out = x;
@@ -254,8 +258,7 @@ int psnap_parse_idmap(const char *buf, size_t len, struct psnap_idmap *m) {
 uint32_t psnap_idmap_in(const struct psnap_idmap *m, uint32_t outside, uint32_t overflow) {
   for (unsigned i = 0; i < m->n; i++) {
     uint64_t lo = m->e[i].outside;
-    if (outside >= lo && (uint64_t)outside < lo + m->e[i].count)
-      return m->e[i].inside + (outside - m->e[i].outside);
+    if (outside >= lo && (uint64_t)outside < lo + m->e[i].count) return m->e[i].inside + (outside - m->e[i].outside);
   }
   return overflow;
 }
@@ -321,8 +324,10 @@ const char *psnap_idtab_find(const struct psnap_idtab *t, uint32_t id) {
   size_t lo = 0, hi = t->n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (t->e[mid].id < id) lo = mid + 1;
-    else hi = mid;
+    if (t->e[mid].id < id)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < t->n && t->e[lo].id == id ? t->e[lo].name : NULL;
 }

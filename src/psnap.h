@@ -34,24 +34,24 @@ extern "C" {
 /* The sources a snapshot can read. Per-process files are read once per
 ** process; per-scan sources once per snapshot. */
 enum psnap_src {
-  PSNAP_SRC_STAT = 1u << 0,      /* /proc/PID/stat */
-  PSNAP_SRC_STATUS = 1u << 1,    /* /proc/PID/status */
-  PSNAP_SRC_CMDLINE = 1u << 2,   /* /proc/PID/cmdline */
-  PSNAP_SRC_ATTR = 1u << 3,      /* /proc/PID/attr/current */
-  PSNAP_SRC_HOST = 1u << 4,      /* per scan: container pid -> host pid */
-  PSNAP_SRC_BTIME = 1u << 5,     /* per scan: /proc/stat btime */
-  PSNAP_SRC_TTY = 1u << 6,       /* per scan: terminal names from /dev */
-  PSNAP_SRC_CGROUP = 1u << 7,    /* /proc/PID/cgroup */
-  PSNAP_SRC_EXE = 1u << 8,       /* /proc/PID/exe (link) */
-  PSNAP_SRC_CWD = 1u << 9,       /* /proc/PID/cwd (link) */
-  PSNAP_SRC_WCHAN = 1u << 10,    /* /proc/PID/wchan */
-  PSNAP_SRC_SYSCALL = 1u << 11,  /* /proc/PID/syscall */
-  PSNAP_SRC_NS_PID = 1u << 12,   /* /proc/PID/ns/pid (link) */
-  PSNAP_SRC_NS_MNT = 1u << 13,   /* /proc/PID/ns/mnt */
-  PSNAP_SRC_NS_NET = 1u << 14,   /* /proc/PID/ns/net */
-  PSNAP_SRC_NS_USER = 1u << 15,  /* /proc/PID/ns/user */
-  PSNAP_SRC_NS_UTS = 1u << 16,   /* /proc/PID/ns/uts */
-  PSNAP_SRC_NS_IPC = 1u << 17,   /* /proc/PID/ns/ipc */
+  PSNAP_SRC_STAT = 1u << 0,       /* /proc/PID/stat */
+  PSNAP_SRC_STATUS = 1u << 1,     /* /proc/PID/status */
+  PSNAP_SRC_CMDLINE = 1u << 2,    /* /proc/PID/cmdline */
+  PSNAP_SRC_ATTR = 1u << 3,       /* /proc/PID/attr/current */
+  PSNAP_SRC_HOST = 1u << 4,       /* per scan: container pid -> host pid */
+  PSNAP_SRC_BTIME = 1u << 5,      /* per scan: /proc/stat btime */
+  PSNAP_SRC_TTY = 1u << 6,        /* per scan: terminal names from /dev */
+  PSNAP_SRC_CGROUP = 1u << 7,     /* /proc/PID/cgroup */
+  PSNAP_SRC_EXE = 1u << 8,        /* /proc/PID/exe (link) */
+  PSNAP_SRC_CWD = 1u << 9,        /* /proc/PID/cwd (link) */
+  PSNAP_SRC_WCHAN = 1u << 10,     /* /proc/PID/wchan */
+  PSNAP_SRC_SYSCALL = 1u << 11,   /* /proc/PID/syscall */
+  PSNAP_SRC_NS_PID = 1u << 12,    /* /proc/PID/ns/pid (link) */
+  PSNAP_SRC_NS_MNT = 1u << 13,    /* /proc/PID/ns/mnt */
+  PSNAP_SRC_NS_NET = 1u << 14,    /* /proc/PID/ns/net */
+  PSNAP_SRC_NS_USER = 1u << 15,   /* /proc/PID/ns/user */
+  PSNAP_SRC_NS_UTS = 1u << 16,    /* /proc/PID/ns/uts */
+  PSNAP_SRC_NS_IPC = 1u << 17,    /* /proc/PID/ns/ipc */
   PSNAP_SRC_NS_CGROUP = 1u << 18, /* /proc/PID/ns/cgroup */
   PSNAP_SRC__ALL = (1u << 19) - 1
 };
@@ -210,37 +210,37 @@ int psnap_readat(int dirfd, const char *name, int oflags, struct psnap_buf *b, s
 int psnap_readfd(int fd, struct psnap_buf *b, size_t max);
 
 struct psnap_stat {
-  int pid;                     /* (1) */
-  char comm[64];               /* (2) between the first '(' and the last ')' */
-  char state;                  /* (3) */
-  int ppid;                    /* (4) */
-  int pgrp;                    /* (5) */
-  int session;                 /* (6) */
-  int tty_nr;                  /* (7) */
-  unsigned long long utime;    /* (14) clock ticks */
-  unsigned long long stime;    /* (15) clock ticks */
-  long priority;               /* (18) */
-  long nice;                   /* (19) */
-  long num_threads;            /* (20) */
-  unsigned long long start;    /* (22) clock ticks after boot */
-  unsigned long long vsize;    /* (23) bytes */
-  long long rss;               /* (24) pages */
+  int pid;                  /* (1) */
+  char comm[64];            /* (2) between the first '(' and the last ')' */
+  char state;               /* (3) */
+  int ppid;                 /* (4) */
+  int pgrp;                 /* (5) */
+  int session;              /* (6) */
+  int tty_nr;               /* (7) */
+  unsigned long long utime; /* (14) clock ticks */
+  unsigned long long stime; /* (15) clock ticks */
+  long priority;            /* (18) */
+  long nice;                /* (19) */
+  long num_threads;         /* (20) */
+  unsigned long long start; /* (22) clock ticks after boot */
+  unsigned long long vsize; /* (23) bytes */
+  long long rss;            /* (24) pages */
 };
 int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st);
 
 struct psnap_status {
-  unsigned uid[4];  /* real, effective, saved, filesystem */
+  unsigned uid[4]; /* real, effective, saved, filesystem */
   unsigned gid[4];
   int have_ids;
   const char *groups; /* the text after "Groups:" (space separated), or NULL */
   size_t groups_len;
   const char *nspid; /* the text after "NSpid:" (tab separated), or NULL */
   size_t nspid_len;
-  uint64_t cap[5]; /* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
-  unsigned have_cap; /* bit i: cap[i] present */
-  int seccomp;       /* -1 when absent */
-  int nonewprivs;    /* NoNewPrivs, -1 when absent */
-  long long vmrss;   /* VmRSS in KiB, -1 when absent (kernel threads, zombies) */
+  uint64_t cap[5];     /* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
+  unsigned have_cap;   /* bit i: cap[i] present */
+  int seccomp;         /* -1 when absent */
+  int nonewprivs;      /* NoNewPrivs, -1 when absent */
+  long long vmrss;     /* VmRSS in KiB, -1 when absent (kernel threads, zombies) */
   int seccomp_filters; /* Seccomp_filters, -1 when absent */
 };
 enum { PSNAP_CAPINH, PSNAP_CAPPRM, PSNAP_CAPEFF, PSNAP_CAPBND, PSNAP_CAPAMB };
@@ -266,7 +266,7 @@ struct psnap_idtab {
     uint32_t id;
     uint32_t line; /* order in the file: the first entry wins */
     const char *name;
-  } *e;
+  } * e;
   size_t n;
   char *text; /* owned copy of the file */
 };
@@ -276,9 +276,9 @@ void psnap_idtab_free(struct psnap_idtab *t);
 
 /* Capability names (libcap), upper case without CAP_, sorted by name. */
 struct psnap_capnames {
-  int last_cap;           /* /proc/sys/kernel/cap_last_cap */
-  int n;                  /* names known: 0..n-1 */
-  unsigned char order[64];/* capability numbers in name order */
+  int last_cap;            /* /proc/sys/kernel/cap_last_cap */
+  int n;                   /* names known: 0..n-1 */
+  unsigned char order[64]; /* capability numbers in name order */
   char name[64][32];
 };
 int psnap_capnames_init(struct psnap_capnames *cn);

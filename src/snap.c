@@ -36,7 +36,7 @@ void snap_err(struct psnap_err *e, int code, const char *fmt, ...) {
   if (!e) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start is above
   va_end(ap);
   e->code = code ? code : EIO;
   /* Messages are lower case: strerror()'s "Permission denied" ends ours
@@ -237,9 +237,9 @@ fail:
 
 /* How a per-process source is read. */
 enum how {
-  READ,  /* the file's contents into a buffer */
-  LINK,  /* a link's target (readlinkat) into a buffer */
-  INODE  /* a namespace link's inode, from its target "type:[inode]" */
+  READ, /* the file's contents into a buffer */
+  LINK, /* a link's target (readlinkat) into a buffer */
+  INODE /* a namespace link's inode, from its target "type:[inode]" */
 };
 
 /*
@@ -250,29 +250,29 @@ enum how {
 ** thread) it only leaves the column NULL.
 */
 static const struct source {
-  unsigned bit;     /* PSNAP_SRC_* */
   const char *name; /* below /proc/PID */
-  enum how how;
-  int buf;          /* B_* for READ and LINK, NS_* for INODE */
-  int enoent_gone;  /* ENOENT means the process has exited */
   size_t max;       /* most bytes kept */
+  unsigned bit;     /* PSNAP_SRC_* */
+  enum how how;
+  int buf;         /* B_* for READ and LINK, NS_* for INODE */
+  int enoent_gone; /* ENOENT means the process has exited */
 } sources[] = {
-    {PSNAP_SRC_STAT, "stat", READ, B_STAT, 1, SMALL_MAX},
-    {PSNAP_SRC_STATUS, "status", READ, B_STATUS, 1, SMALL_MAX},
-    {PSNAP_SRC_CMDLINE, "cmdline", READ, B_CMDLINE, 1, CMDLINE_MAX},
-    {PSNAP_SRC_ATTR, "attr/current", READ, B_ATTR, 0, SMALL_MAX},
-    {PSNAP_SRC_CGROUP, "cgroup", READ, B_CGROUP, 0, SMALL_MAX},
-    {PSNAP_SRC_WCHAN, "wchan", READ, B_WCHAN, 0, 4096},
-    {PSNAP_SRC_SYSCALL, "syscall", READ, B_SYSCALL, 0, 4096},
-    {PSNAP_SRC_EXE, "exe", LINK, B_EXE, 0, 0},
-    {PSNAP_SRC_CWD, "cwd", LINK, B_CWD, 0, 0},
-    {PSNAP_SRC_NS_PID, "ns/pid", INODE, NS_PID, 0, 0},
-    {PSNAP_SRC_NS_MNT, "ns/mnt", INODE, NS_MNT, 0, 0},
-    {PSNAP_SRC_NS_NET, "ns/net", INODE, NS_NET, 0, 0},
-    {PSNAP_SRC_NS_USER, "ns/user", INODE, NS_USER, 0, 0},
-    {PSNAP_SRC_NS_UTS, "ns/uts", INODE, NS_UTS, 0, 0},
-    {PSNAP_SRC_NS_IPC, "ns/ipc", INODE, NS_IPC, 0, 0},
-    {PSNAP_SRC_NS_CGROUP, "ns/cgroup", INODE, NS_CGROUP, 0, 0},
+    {"stat", SMALL_MAX, PSNAP_SRC_STAT, READ, B_STAT, 1},
+    {"status", SMALL_MAX, PSNAP_SRC_STATUS, READ, B_STATUS, 1},
+    {"cmdline", CMDLINE_MAX, PSNAP_SRC_CMDLINE, READ, B_CMDLINE, 1},
+    {"attr/current", SMALL_MAX, PSNAP_SRC_ATTR, READ, B_ATTR, 0},
+    {"cgroup", SMALL_MAX, PSNAP_SRC_CGROUP, READ, B_CGROUP, 0},
+    {"wchan", 4096, PSNAP_SRC_WCHAN, READ, B_WCHAN, 0},
+    {"syscall", 4096, PSNAP_SRC_SYSCALL, READ, B_SYSCALL, 0},
+    {"exe", 0, PSNAP_SRC_EXE, LINK, B_EXE, 0},
+    {"cwd", 0, PSNAP_SRC_CWD, LINK, B_CWD, 0},
+    {"ns/pid", 0, PSNAP_SRC_NS_PID, INODE, NS_PID, 0},
+    {"ns/mnt", 0, PSNAP_SRC_NS_MNT, INODE, NS_MNT, 0},
+    {"ns/net", 0, PSNAP_SRC_NS_NET, INODE, NS_NET, 0},
+    {"ns/user", 0, PSNAP_SRC_NS_USER, INODE, NS_USER, 0},
+    {"ns/uts", 0, PSNAP_SRC_NS_UTS, INODE, NS_UTS, 0},
+    {"ns/ipc", 0, PSNAP_SRC_NS_IPC, INODE, NS_IPC, 0},
+    {"ns/cgroup", 0, PSNAP_SRC_NS_CGROUP, INODE, NS_CGROUP, 0},
 };
 
 /*
@@ -322,8 +322,10 @@ static int load(struct psnap *s, int pidfd, const struct source *src) {
     if (rc == 0 && src->how == INODE) {
       const char *p = strchr(lb->p, '[');
       unsigned long long ino;
-      if (!p || (p++, !psnap_next_uint(&p, lb->p + lb->len, &ino))) rc = -EINVAL;
-      else s->ns[src->buf] = ino;
+      if (!p || (p++, !psnap_next_uint(&p, lb->p + lb->len, &ino)))
+        rc = -EINVAL;
+      else
+        s->ns[src->buf] = ino;
     }
   }
   if (rc == 0) {
@@ -358,8 +360,7 @@ int psnap_next(struct psnap *s) {
     for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == 0; i++) {
       if (!(s->src & sources[i].bit)) continue;
       rc = load(s, pidfd, &sources[i]);
-      if (rc == 0 && sources[i].bit == PSNAP_SRC_STAT &&
-          psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0)
+      if (rc == 0 && sources[i].bit == PSNAP_SRC_STAT && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0)
         rc = -1;
       if (rc == 0 && sources[i].bit == PSNAP_SRC_STATUS)
         psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);

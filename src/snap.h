@@ -28,7 +28,7 @@ struct namecache {
   struct {
     uint32_t id;
     char *name; /* NULL: no such name (print the number) */
-  } *e;
+  } * e;
   size_t n, cap;
 };
 
@@ -48,31 +48,31 @@ struct psnap {
   struct psnap_cfg cfg; /* what was asked (pids copied below) */
   unsigned src;         /* sources to read for every row */
   enum snap_mode mode;
-  int procfd;            /* /proc listing the rows */
-  int hostfd;            /* the caller's /proc (== procfd on a host scan) */
-  int devfd;             /* /dev for terminal names, -1 until needed */
-  int hardened;          /* open per-process files with openat2 limits */
-  long long target;      /* cfg.target, or 0 */
-  uint64_t target_ns;    /* PID namespace inode of the target */
-  int target_level;      /* its depth below the caller's PID namespace */
+  int procfd;         /* /proc listing the rows */
+  int hostfd;         /* the caller's /proc (== procfd on a host scan) */
+  int devfd;          /* /dev for terminal names, -1 until needed */
+  int hardened;       /* open per-process files with openat2 limits */
+  long long target;   /* cfg.target, or 0 */
+  uint64_t target_ns; /* PID namespace inode of the target */
+  int target_level;   /* its depth below the caller's PID namespace */
 
   long long *pids; /* pids to visit, sorted (view of the target) */
   size_t npids;
   size_t next; /* index of the next pid to visit */
 
-  struct member *mem; /* members of the target namespace, sorted by hpid */
+  struct member *mem;  /* members of the target namespace, sorted by hpid */
   struct member *memc; /* the same, sorted by cpid */
   size_t nmem;
   int have_mem;
 
-  double now; /* CLOCK_BOOTTIME at open, seconds */
-  long hz;    /* clock ticks per second */
+  double now;      /* CLOCK_BOOTTIME at open, seconds */
+  long hz;         /* clock ticks per second */
   long long btime; /* boot time, Unix seconds (when PSNAP_SRC_BTIME) */
   long pagekb;     /* page size in KiB */
 
   /* The current row */
-  int pid;  /* in the target's view */
-  int hpid; /* in the caller's view, 0 when unknown */
+  int pid;         /* in the target's view */
+  int hpid;        /* in the caller's view, 0 when unknown */
   unsigned loaded; /* sources read for this row */
   struct psnap_stat st;
   struct psnap_status ss;

@@ -39,7 +39,8 @@ static void test_stat(void) {
   check(rc == 0 && psnap_parse_stat(b.p, b.len, &st) == 0, "stat: recorded file parses");
   check(st.pid == 1 && strcmp(st.comm, "process_api") == 0 && st.state == 'S', "stat: pid, comm, state");
   check(st.ppid == 0 && st.pgrp == 0 && st.tty_nr == 0, "stat: ppid, pgrp, tty_nr");
-  check(st.utime == 131 && st.stime == 282 && st.nice == -10 && st.num_threads == 13, "stat: utime, stime, nice, threads");
+  check(st.utime == 131 && st.stime == 282 && st.nice == -10 && st.num_threads == 13,
+        "stat: utime, stime, nice, threads");
   check(st.start == 18 && st.vsize == 40808448ull && st.rss == 2550, "stat: start, vsize, rss");
   psnap_buf_free(&b);
 
@@ -162,8 +163,7 @@ static void test_idtab(void) {
   char *h = malloc(big + 32);
   memset(h, 'a', big);
   strcpy(h + big, ":x:77:\nb:x:78:\n");
-  check(psnap_idtab_parse(&t, h, strlen(h)) == 0 && psnap_idtab_find(&t, 77) &&
-            strlen(psnap_idtab_find(&t, 77)) == big,
+  check(psnap_idtab_parse(&t, h, strlen(h)) == 0 && psnap_idtab_find(&t, 77) && strlen(psnap_idtab_find(&t, 77)) == big,
         "idtab: 4 MiB name");
   check_str(psnap_idtab_find(&t, 78), "b", "idtab: line after a huge line");
   psnap_idtab_free(&t);
@@ -194,7 +194,8 @@ static void test_caps(void) {
   psnap_caps_format(&cn, (1ull << 21) | (1ull << 0) | (1ull << 29), out, sizeof out);
   check_str(out, "AUDIT_WRITE,CHOWN,SYS_ADMIN", "caps: names sorted in byte order");
   psnap_caps_format(&cn, all & ~(1ull << 24), out, sizeof out);
-  check(strstr(out, "SYS_RESOURCE") == NULL && strstr(out, "SYS_RAWIO") != NULL && strncmp(out, "AUDIT_CONTROL,", 14) == 0,
+  check(strstr(out, "SYS_RESOURCE") == NULL && strstr(out, "SYS_RAWIO") != NULL &&
+            strncmp(out, "AUDIT_CONTROL,", 14) == 0,
         "caps: all but one is listed, not full");
   psnap_caps_format(&cn, all, out, 3);
   check(strlen(out) == 2, "caps: output clamped to its buffer");
