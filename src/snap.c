@@ -235,6 +235,9 @@ fail:
   return rc;
 }
 
+/* The sources read per process (the others are read once per scan). */
+#define PER_PROCESS (PSNAP_SRC__ALL & ~(PSNAP_SRC_HOST | PSNAP_SRC_BTIME | PSNAP_SRC_TTY))
+
 /* How a per-process source is read. */
 enum how {
   READ, /* the file's contents into a buffer */
@@ -308,17 +311,17 @@ static int read_link(int dirfd, const char *name, struct psnap_buf *b) {
 ** when it cannot be read (its columns will be NULL), -1 when the process
 ** is gone (skip the row), -2 when out of memory.
 */
-static int load(struct psnap *s, int pidfd, const struct source *src) {
+static int load(struct psnap *s, int pidfd, const char *path, const struct source *src) {
   int rc;
   struct psnap_buf *b = &s->b[src->buf];
   if (src->how == READ) {
-    int fd = snap_openat(s, pidfd, src->name, O_RDONLY);
+    int fd = snap_openat(s, pidfd, path, O_RDONLY);
     rc = fd < 0 ? fd : psnap_readfd(fd, b, src->max);
     if (fd >= 0) close(fd);
   } else {
     struct psnap_buf *lb = src->how == LINK ? b : &s->scratch;
     s->opened++;
-    rc = read_link(pidfd, src->name, lb);
+    rc = read_link(pidfd, path, lb);
     if (rc == 0 && src->how == INODE) {
       const char *p = strchr(lb->p, '[');
       unsigned long long ino;
@@ -348,25 +351,31 @@ int psnap_next(struct psnap *s) {
     int hpid = (int)vpid;
     if (s->mode == MODE_FALLBACK) hpid = ns_host_pid(s, (int)vpid);
     if (hpid <= 0) continue;
-    snprintf(name, sizeof name, "%d", hpid);
     int dirfd = s->mode == MODE_FALLBACK ? s->hostfd : s->procfd;
-    int pidfd = snap_openat(s, dirfd, name, O_RDONLY | O_DIRECTORY);
-    if (pidfd < 0) {
-      if (pidfd == -ENOMEM) return -ENOMEM;
-      continue; /* gone, or not a process directory */
-    }
-    s->loaded = 0;
     int rc = 0;
-    for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == 0; i++) {
-      if (!(s->src & sources[i].bit)) continue;
-      rc = load(s, pidfd, &sources[i]);
-      if (rc == 0 && sources[i].bit == PSNAP_SRC_STAT && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0)
-        rc = -1;
-      if (rc == 0 && sources[i].bit == PSNAP_SRC_STATUS)
-        psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
-      if (rc > 0) rc = sources[i].bit == PSNAP_SRC_STAT ? -1 : 0;
+    s->loaded = 0;
+    if ((s->src & PER_PROCESS) == PSNAP_SRC_STAT) {
+      /* One file: no directory fd is needed to keep a row consistent. */
+      snprintf(name, sizeof name, "%d/stat", hpid);
+      rc = load(s, dirfd, name, &sources[0]);
+    } else {
+      snprintf(name, sizeof name, "%d", hpid);
+      int pidfd = snap_openat(s, dirfd, name, O_RDONLY | O_DIRECTORY);
+      if (pidfd < 0) {
+        if (pidfd == -ENOMEM) return -ENOMEM;
+        continue; /* gone, or not a process directory */
+      }
+      for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == 0; i++) {
+        if (s->src & sources[i].bit) rc = load(s, pidfd, sources[i].name, &sources[i]);
+        if (rc == 0 && sources[i].bit == PSNAP_SRC_STATUS && (s->loaded & PSNAP_SRC_STATUS))
+          psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
+        if (rc > 0 && sources[i].bit != PSNAP_SRC_STAT) rc = 0;
+      }
+      close(pidfd);
     }
-    close(pidfd);
+    /* stat tells whether the process is still there */
+    if (rc == 0 && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) rc = -1;
+    if (rc > 0) rc = -1;
     if (rc == -2) return -ENOMEM;
     if (rc < 0) continue;
     s->pid = (int)vpid;
@@ -390,7 +399,7 @@ void psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   if (col < 0 || col >= PSNAP_COL__COUNT) return;
   const struct psnap_desc *d = &psnap_cols[col];
   /* per-process sources that failed leave the column NULL */
-  unsigned need = d->src & ~(PSNAP_SRC_HOST | PSNAP_SRC_BTIME | PSNAP_SRC_TTY);
+  unsigned need = d->src & PER_PROCESS;
   if ((s->loaded & need) != need) return;
   d->get(s, v);
 }
