@@ -24,10 +24,11 @@ have_cmd sqlite3 || add sqlite3
 case $what in
 test|bench)
   have_cmd ps || add procps
-  have_cmd python3 || add python3
+  [ -x /usr/bin/python3 ] || add python3
   have_cmd setpriv || add util-linux
   have_cmd capsh || add libcap2-bin
   have_cmd strace || add strace
+  [ -e /usr/share/zoneinfo/Asia/Kolkata ] || add tzdata
   ;;
 esac
 case $what in
@@ -37,7 +38,7 @@ lint)
   have_cmd cppcheck || add cppcheck
   ;;
 bench)
-  python3 -c 'import psutil' >/dev/null 2>&1 || add python3-psutil
+  /usr/bin/python3 -c "import psutil" >/dev/null 2>&1 || add python3-psutil
   ;;
 esac
 [ -z "$need" ] && exit 0
