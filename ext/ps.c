@@ -226,6 +226,49 @@ static int each_value(sqlite3_value *arg, int whole, int (*fn)(ps_cursor *, sqli
 }
 
 /*
+** A value as it may appear in an error message: blobs as x'..' in hex,
+** text with bytes outside printable ASCII as '?', both cut at 32 bytes.
+*/
+static char *shown(sqlite3_value *v) {
+  const unsigned char *p;
+  int n;
+  sqlite3_str *s = sqlite3_str_new(NULL);
+  if (sqlite3_value_type(v) == SQLITE_BLOB) {
+    p = sqlite3_value_blob(v);
+    n = sqlite3_value_bytes(v);
+    sqlite3_str_appendall(s, "x'");
+    for (int i = 0; i < n && i < 32; i++) sqlite3_str_appendf(s, "%02x", p[i]);
+    sqlite3_str_appendall(s, n > 32 ? "...'" : "'");
+  } else {
+    p = sqlite3_value_text(v);
+    n = sqlite3_value_bytes(v);
+    sqlite3_str_appendchar(s, 1, '\'');
+    for (int i = 0; p && i < n && i < 32; i++)
+      sqlite3_str_appendchar(s, 1, p[i] >= 32 && p[i] < 127 ? (char)p[i] : '?');
+    sqlite3_str_appendall(s, n > 32 ? "...'" : "'");
+  }
+  return sqlite3_str_finish(s);
+}
+
+/*
+** A value as a whole number: integers, integral reals and text that reads
+** as one ('12', '12.0'). Returns 1 and sets *x, or 0.
+*/
+static int whole(sqlite3_value *v, long long *x) {
+  int t = sqlite3_value_numeric_type(v);
+  if (t == SQLITE_INTEGER) {
+    *x = sqlite3_value_int64(v);
+    return 1;
+  }
+  double r = sqlite3_value_double(v);
+  if (t == SQLITE_FLOAT && r >= -9.2e18 && r <= 9.2e18 && r == (double)(long long)r) {
+    *x = (long long)r;
+    return 1;
+  }
+  return 0;
+}
+
+/*
 ** One pidns value: NULL is the caller's namespace (0); otherwise a
 ** positive integer, or an error naming the bad value. Values whose PID
 ** namespace is already in the list are dropped, so each namespace is
@@ -235,21 +278,10 @@ static int add_target(ps_cursor *c, sqlite3_value *v) {
   sqlite3_vtab *vt = c->base.pVtab;
   long long x = 0;
   if (sqlite3_value_type(v) != SQLITE_NULL) {
-    int t = sqlite3_value_numeric_type(v);
-    double r = sqlite3_value_double(v);
-    if (t == SQLITE_INTEGER)
-      x = sqlite3_value_int64(v);
-    else if (t == SQLITE_FLOAT && r == (double)(long long)r)
-      x = (long long)r;
-    else {
-      set_error(vt, "ps: pidns must be a positive integer (a pid), not '%s'",
-                (const char *)sqlite3_value_text(v) ? (const char *)sqlite3_value_text(v) : "?");
-      return SQLITE_ERROR;
-    }
-    if (x <= 0) {
-      char num[32];
-      sqlite3_snprintf(sizeof num, num, "%lld", x);
-      set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", num);
+    if (!whole(v, &x) || x <= 0) {
+      char *what = shown(v);
+      set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", what ? what : "that");
+      sqlite3_free(what);
       return SQLITE_ERROR;
     }
   }
@@ -268,10 +300,11 @@ static int add_target(ps_cursor *c, sqlite3_value *v) {
   return push(&c->targets, &c->ntargets, x);
 }
 
-/* One pid value: integers only (pid = 'x' matches nothing). */
+/* One pid value: whole numbers only (pid = 'x' matches nothing). */
 static int add_pid(ps_cursor *c, sqlite3_value *v) {
-  if (sqlite3_value_numeric_type(v) != SQLITE_INTEGER) return SQLITE_OK;
-  return push(&c->pids, &c->npids, sqlite3_value_int64(v));
+  long long x;
+  if (!whole(v, &x)) return SQLITE_OK;
+  return push(&c->pids, &c->npids, x);
 }
 
 /*

@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
+#include <linux/openat2.h>
 #include <linux/nsfs.h>
 #include <pthread.h>
 #include <sched.h>
@@ -34,6 +35,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -51,11 +53,26 @@ struct join {
 };
 
 /*
+** Open a path of the container from its root (rootfd): absolute symlinks
+** resolve inside the container (RESOLVE_IN_ROOT) and magic links such as
+** /proc/PID/root, which could lead to another root, are refused. Kernels
+** before 5.6 have no openat2: the last component is then at least not
+** followed. Returns the fd or -1.
+*/
+static int open_in_root(int rootfd, const char *path, int flags) {
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+  if (fd < 0 && errno == ENOSYS) fd = openat(rootfd, path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  return fd;
+}
+
+/*
 ** Read a regular file of the container without blocking: a FIFO or device
 ** planted at /etc/passwd must not hang or feed the host program.
 */
-static void read_etc(const char *path, struct psnap_buf *b) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+static void read_etc(int rootfd, const char *path, struct psnap_buf *b) {
+  int fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);
   if (fd < 0) return;
   struct stat st;
   if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
@@ -75,10 +92,17 @@ static void *join_thread(void *arg) {
     j->err = errno, j->what = "setns";
     return NULL;
   }
-  j->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  j->devfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  read_etc("/etc/passwd", &j->passwd);
-  read_etc("/etc/group", &j->group);
+  /* setns() moved this thread's root and cwd to the namespace's root */
+  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) {
+    j->err = errno, j->what = "open /";
+    return NULL;
+  }
+  j->procfd = open_in_root(rootfd, "proc", O_RDONLY | O_DIRECTORY);
+  j->devfd = open_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY);
+  read_etc(rootfd, "etc/passwd", &j->passwd);
+  read_etc(rootfd, "etc/group", &j->group);
+  close(rootfd);
   return NULL;
 }
 
@@ -179,20 +203,26 @@ int ns_members(struct psnap *s) {
   int rc = 0;
   struct dirent *de;
   struct psnap_buf b = {0};
-  char path[48];
   while ((de = readdir(d)) != NULL) {
     const char *n = de->d_name;
     if (*n < '1' || *n > '9' || strlen(n) > 10) continue;
-    snprintf(path, sizeof path, "%s/ns/pid", n);
-    if (fstatat(s->hostfd, path, &st, 0) < 0) continue; /* gone, or not ours to see */
-    if (!below_target(s, n, (uint64_t)st.st_ino, own)) continue;
-    snprintf(path, sizeof path, "%s/status", n);
-    s->opened++;
-    if (psnap_readat(s->hostfd, path, 0, &b, 1u << 20) < 0) continue;
+    /* Everything about one process through one directory fd: a pid reused
+       meanwhile cannot mix two processes in one member. */
+    int pfd = openat(s->hostfd, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0) continue;
+    s->opened += 3;
     struct psnap_status ss;
-    psnap_parse_status(b.p, b.len, &ss);
-    int cpid = ss.nspid ? nspid_at(ss.nspid, ss.nspid_len, s->target_level) : 0;
-    if (cpid <= 0) continue;
+    struct psnap_stat pst;
+    int cpid = 0;
+    if (fstatat(pfd, "ns/pid", &st, 0) == 0 && below_target(s, n, (uint64_t)st.st_ino, own) &&
+        psnap_readat(pfd, "status", 0, &b, 1u << 20) == 0) {
+      psnap_parse_status(b.p, b.len, &ss);
+      cpid = ss.nspid ? nspid_at(ss.nspid, ss.nspid_len, s->target_level) : 0;
+      if (cpid > 0 && (psnap_readat(pfd, "stat", 0, &b, 1u << 20) < 0 || psnap_parse_stat(b.p, b.len, &pst) < 0))
+        cpid = 0;
+    }
+    close(pfd);
+    if (cpid <= 0) continue; /* gone, not ours to see, or not a member */
     if (s->nmem == cap) {
       size_t ncap = cap ? cap * 2 : 64;
       void *nm = psnap_realloc(s->mem, ncap * sizeof *s->mem);
@@ -205,6 +235,7 @@ int ns_members(struct psnap *s) {
     }
     s->mem[s->nmem].hpid = (int)strtol(n, NULL, 10);
     s->mem[s->nmem].cpid = cpid;
+    s->mem[s->nmem].start = pst.start;
     s->nmem++;
   }
   closedir(d);
@@ -221,11 +252,15 @@ int ns_members(struct psnap *s) {
   return 0;
 }
 
-/* The host pid of a container pid, or 0 when unknown. */
-int ns_host_pid(struct psnap *s, int cpid) {
+/*
+** The host pid of a container pid, or 0 when unknown: not a member when
+** the table was made, or (start given and different) a new process that
+** took the pid since.
+*/
+int ns_host_pid(struct psnap *s, int cpid, const unsigned long long *start) {
   struct member key = {.cpid = cpid};
   const struct member *m = bsearch(&key, s->memc, s->nmem, sizeof key, by_cpid);
-  return m ? m->hpid : 0;
+  return m && (!start || m->start == *start) ? m->hpid : 0;
 }
 
 /* The container pid of a host pid, or 0 when it is outside the namespace. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -149,7 +150,11 @@ int psnap_next_uint(const char **p, const char *end, unsigned long long *v) {
   while (s < end && (*s == ' ' || *s == '\t' || *s == ',')) s++;
   if (s >= end || *s < '0' || *s > '9') return 0;
   unsigned long long x = 0;
-  while (s < end && *s >= '0' && *s <= '9') x = x * 10 + (unsigned)(*s++ - '0');
+  for (; s < end && *s >= '0' && *s <= '9'; s++) {
+    unsigned d = (unsigned)(*s - '0');
+    /* saturate: a wrapped 2^64 + 7 must not read as 7 */
+    x = x > (ULLONG_MAX - d) / 10 ? ULLONG_MAX : x * 10 + d;
+  }
   *v = x;
   *p = s;
   return 1;

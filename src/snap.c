@@ -349,7 +349,7 @@ int psnap_next(struct psnap *s) {
   while (s->next < s->npids) {
     long long vpid = s->pids[s->next++];
     int hpid = (int)vpid;
-    if (s->mode == MODE_FALLBACK) hpid = ns_host_pid(s, (int)vpid);
+    if (s->mode == MODE_FALLBACK) hpid = ns_host_pid(s, (int)vpid, NULL);
     if (hpid <= 0) continue;
     int dirfd = s->mode == MODE_FALLBACK ? s->hostfd : s->procfd;
     int rc = 0;
@@ -378,9 +378,12 @@ int psnap_next(struct psnap *s) {
     if (rc > 0) rc = -1;
     if (rc == -2) return -ENOMEM;
     if (rc < 0) continue;
+    /* A member's host pid taken by a process outside the namespace: the
+       member is gone, whoever holds its pid now. */
+    if (s->mode == MODE_FALLBACK && ns_host_pid(s, (int)vpid, &s->st.start) != hpid) continue;
     s->pid = (int)vpid;
-    s->hpid = s->mode == MODE_HOST ? hpid : s->mode == MODE_FALLBACK ? hpid : 0;
-    if (s->mode == MODE_CONTAINER && s->have_mem) s->hpid = ns_host_pid(s, s->pid);
+    s->hpid = s->mode == MODE_CONTAINER ? 0 : hpid;
+    if (s->mode == MODE_CONTAINER && s->have_mem) s->hpid = ns_host_pid(s, s->pid, &s->st.start);
     if (s->mode == MODE_FALLBACK) {
       /* stat shows host pids here: translate them into the target's view */
       s->st.ppid = ns_view_pid(s, s->st.ppid);
@@ -444,9 +447,13 @@ void psnap_close(struct psnap *s) {
 int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err) {
   char path[64];
   struct stat st;
-  if (pid <= 0 || pid > INT_MAX) {
+  if (pid <= 0) {
     snap_err(err, EINVAL, "pidns must be a positive integer (a pid), not %lld", pid);
     return -EINVAL;
+  }
+  if (pid > INT_MAX) {
+    snap_err(err, ESRCH, "no process %lld (pids end at %d)", pid, INT_MAX);
+    return -ESRCH;
   }
   snprintf(path, sizeof path, "/proc/%lld/ns/pid", pid);
   if (stat(path, &st) == 0) {

@@ -19,8 +19,9 @@ enum snap_mode {
 
 /* A process of the target's PID namespace: its host and container pids. */
 struct member {
-  int hpid; /* pid in the caller's view */
-  int cpid; /* pid in the target namespace's view */
+  int hpid;                 /* pid in the caller's view */
+  int cpid;                 /* pid in the target namespace's view */
+  unsigned long long start; /* stat (22): tells a reused pid from the member */
 };
 
 /* An id -> name cache for names resolved through NSS on the host. */
@@ -105,7 +106,7 @@ int snap_scratch(struct psnap *s, size_t need);
 /* ns.c */
 int ns_open_target(struct psnap *s, struct psnap_err *err);
 int ns_members(struct psnap *s);
-int ns_host_pid(struct psnap *s, int cpid);
+int ns_host_pid(struct psnap *s, int cpid, const unsigned long long *start);
 int ns_view_pid(struct psnap *s, int hpid);
 
 /* names.c */
