@@ -28,42 +28,35 @@ static sqlite3_int64 seconds(sqlite3_context *ctx, sqlite3_value *v, const char 
   return (sqlite3_int64)d;
 }
 
-/* ps_etime(seconds): [[dd-]hh:]mm:ss */
-static void fn_etime(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+/* The two formats; the function's user data says which. */
+struct timefmt {
+  const char *name; /* the SQL function */
+  int short_hours;  /* etime drops "hh:" under an hour; cputime never does */
+};
+static const struct timefmt etime_fmt = {"ps_etime", 1}, cputime_fmt = {"ps_cputime", 0};
+
+/* ps_etime(seconds): [[dd-]hh:]mm:ss; ps_cputime(seconds): [dd-]hh:mm:ss */
+static void fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
+  const struct timefmt *f = sqlite3_user_data(ctx);
   if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
-  sqlite3_int64 t = seconds(ctx, argv[0], "ps_etime");
+  sqlite3_int64 t = seconds(ctx, argv[0], f->name);
   if (t < 0) return;
   sqlite3_int64 ss = t % 60, mm = t / 60 % 60, hh = t / 3600 % 24, dd = t / 86400;
   char buf[64];
   if (dd)
     sqlite3_snprintf(sizeof buf, buf, "%lld-%02lld:%02lld:%02lld", dd, hh, mm, ss);
-  else if (hh)
+  else if (hh || !f->short_hours)
     sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld:%02lld", hh, mm, ss);
   else
     sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld", mm, ss);
   sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 
-/* ps_cputime(seconds): [dd-]hh:mm:ss */
-static void fn_cputime(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
-  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
-  sqlite3_int64 t = seconds(ctx, argv[0], "ps_cputime");
-  if (t < 0) return;
-  sqlite3_int64 ss = t % 60, mm = t / 60 % 60, hh = t / 3600 % 24, dd = t / 86400;
-  char buf[64];
-  if (dd)
-    sqlite3_snprintf(sizeof buf, buf, "%lld-%02lld:%02lld:%02lld", dd, hh, mm, ss);
-  else
-    sqlite3_snprintf(sizeof buf, buf, "%02lld:%02lld:%02lld", hh, mm, ss);
-  sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
-}
-
 /* Register the formatting functions. */
 int ps_register_format(sqlite3 *db) {
   int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
-  int rc = sqlite3_create_function(db, "ps_etime", 1, flags, 0, fn_etime, 0, 0);
-  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ps_cputime", 1, flags, 0, fn_cputime, 0, 0);
+  int rc = sqlite3_create_function(db, "ps_etime", 1, flags, (void *)&etime_fmt, fn_time, 0, 0);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ps_cputime", 1, flags, (void *)&cputime_fmt, fn_time, 0, 0);
   return rc;
 }
