@@ -29,7 +29,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 readme: all
 	@$(PYTHON) scripts/readme.py
 
-.PHONY: install uninstall readme all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
+.PHONY: oom asan valgrind sanitize fuzz install uninstall readme all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
 
 all: deps $(B)/ps.so $(B)/libpsnap.a
 
@@ -74,6 +74,21 @@ run: all
 
 test: deps-test all helpers $(B)/test_unit
 	@$(PYTHON) tests/run.py
+
+# Out of memory: fail every allocation in turn (tests/oom/oom.c); the test
+# suite under AddressSanitizer + UBSan; valgrind for leaks and fd leaks.
+oom: all
+	@tests/oom/run.sh
+asan: deps-test
+	@tests/sanitize/asan.sh
+valgrind: all
+	@tests/sanitize/valgrind.sh
+sanitize: oom asan valgrind
+
+# Fuzz every parser for FUZZ_SECONDS each (libFuzzer, clang); crashes land in build/fuzz.
+FUZZ_SECONDS ?= 30
+fuzz: all
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps-bench all helpers
 	@bench/run.sh

@@ -18,7 +18,10 @@ static sqlite3_int64 seconds(sqlite3_context *ctx, sqlite3_value *v, const char 
   int t = sqlite3_value_numeric_type(v);
   if (t != SQLITE_INTEGER && t != SQLITE_FLOAT) {
     char *m = sqlite3_mprintf("%s: argument must be a number of seconds", fn);
-    sqlite3_result_error(ctx, m ? m : fn, -1);
+    if (m)
+      sqlite3_result_error(ctx, m, -1);
+    else
+      sqlite3_result_error_nomem(ctx);
     sqlite3_free(m);
     return -1;
   }

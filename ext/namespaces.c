@@ -91,7 +91,7 @@ static int nsFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, in
   if (rc < 0) {
     sqlite3_free(cur->pVtab->zErrMsg);
     cur->pVtab->zErrMsg = sqlite3_mprintf("ps_namespaces: %s", err.msg);
-    return SQLITE_ERROR;
+    return cur->pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
   }
   return SQLITE_OK;
 }

@@ -71,10 +71,14 @@ struct ps_cursor {
   int eof;
 };
 
-/* Replace the vtab's error message (freeing the old one). */
-static void set_error(sqlite3_vtab *vt, const char *fmt, const char *msg) {
+/*
+** Replace the vtab's error message (freeing the old one). Returns
+** SQLITE_ERROR, or SQLITE_NOMEM when the message itself could not be made.
+*/
+static int set_error(sqlite3_vtab *vt, const char *fmt, const char *msg) {
   sqlite3_free(vt->zErrMsg);
   vt->zErrMsg = sqlite3_mprintf(fmt, msg);
+  return vt->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
 /* Build "CREATE TABLE x(...)" from the column registry. */
@@ -280,17 +284,15 @@ static int add_target(ps_cursor *c, sqlite3_value *v) {
   if (sqlite3_value_type(v) != SQLITE_NULL) {
     if (!whole(v, &x) || x <= 0) {
       char *what = shown(v);
-      set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", what ? what : "that");
+      if (!what) return SQLITE_NOMEM;
+      int rc = set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", what);
       sqlite3_free(what);
-      return SQLITE_ERROR;
+      return rc;
     }
   }
   uint64_t ino = 0;
   struct psnap_err err = {0};
-  if (x > 0 && psnap_pidns_inode(x, &ino, &err) < 0) {
-    set_error(vt, "ps: %s", err.msg);
-    return SQLITE_ERROR;
-  }
+  if (x > 0 && psnap_pidns_inode(x, &ino, &err) < 0) return set_error(vt, "ps: %s", err.msg);
   for (int i = 0; i < c->ntargets; i++) {
     uint64_t other = 0;
     if (c->targets[i] == x) return SQLITE_OK;
@@ -320,10 +322,7 @@ static int open_target(ps_cursor *c) {
   struct psnap_err err = {0};
   int rc = psnap_open(&c->snap, &cfg, &err);
   if (rc == -ENOMEM) return SQLITE_NOMEM;
-  if (rc < 0) {
-    set_error(c->base.pVtab, "ps: %s", err.msg);
-    return SQLITE_ERROR;
-  }
+  if (rc < 0) return set_error(c->base.pVtab, "ps: %s", err.msg);
   return SQLITE_OK;
 }
 
@@ -342,8 +341,7 @@ static int advance(ps_cursor *c) {
     if (r > 0) return SQLITE_OK;
     if (r < 0) {
       if (r == -ENOMEM) return SQLITE_NOMEM;
-      set_error(c->base.pVtab, "ps: %s", psnap_error(c->snap)->msg);
-      return SQLITE_ERROR;
+      return set_error(c->base.pVtab, "ps: %s", psnap_error(c->snap)->msg);
     }
     psnap_close(c->snap);
     c->snap = NULL;
@@ -388,7 +386,10 @@ static int psEof(sqlite3_vtab_cursor *cur) { return ((ps_cursor *)cur)->eof; }
 static int psColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   ps_cursor *c = (ps_cursor *)cur;
   struct psnap_value v;
-  psnap_column(c->snap, i, &v);
+  if (psnap_column(c->snap, i, &v) == -ENOMEM) {
+    sqlite3_result_error_nomem(ctx);
+    return SQLITE_NOMEM;
+  }
   switch (v.type) {
   case PSNAP_INT: sqlite3_result_int64(ctx, v.i); break;
   case PSNAP_REAL: sqlite3_result_double(ctx, v.r); break;

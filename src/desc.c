@@ -169,6 +169,7 @@ static void caps_of(struct psnap *s, struct psnap_value *v, int which) {
     if (!s->caps || psnap_capnames_init(s->caps) < 0) {
       psnap_free(s->caps);
       s->caps = NULL;
+      s->nomem = 1;
       return;
     }
   }

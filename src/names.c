@@ -33,17 +33,23 @@ static const char *cache_find(const struct namecache *c, uint32_t id, int *hit) 
   return NULL;
 }
 
-/* Remember a name (or its absence, name NULL) for id. */
-static const char *cache_add(struct namecache *c, uint32_t id, const char *name) {
+/* Remember a name (or its absence, name NULL) for id; OOM marks s->nomem. */
+static const char *cache_add(struct psnap *s, struct namecache *c, uint32_t id, const char *name) {
   if (c->n == c->cap) {
     size_t ncap = c->cap ? c->cap * 2 : 16;
     void *ne = psnap_realloc(c->e, ncap * sizeof *c->e);
-    if (!ne) return NULL;
+    if (!ne) {
+      s->nomem = 1;
+      return NULL;
+    }
     c->e = ne;
     c->cap = ncap;
   }
   char *copy = name ? psnap_strdup(name) : NULL;
-  if (name && !copy) return NULL;
+  if (name && !copy) {
+    s->nomem = 1;
+    return NULL;
+  }
   c->e[c->n].id = id;
   c->e[c->n].name = copy;
   c->n++;
@@ -58,7 +64,7 @@ const char *names_host_user(struct psnap *s, uint32_t uid) {
   char buf[4096];
   struct passwd pw, *res = NULL;
   if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0) res = NULL;
-  return cache_add(&s->users, uid, res ? res->pw_name : NULL);
+  return cache_add(s, &s->users, uid, res ? res->pw_name : NULL);
 }
 
 /* A host group name through NSS, cached; NULL when there is none. */
@@ -72,7 +78,12 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
   struct group gr, *res = NULL;
   for (;;) {
     char *nb = psnap_realloc(buf, len);
-    if (!nb) break;
+    if (!nb) {
+      /* not "no such group": nothing is cached, the column reports OOM */
+      psnap_free(buf);
+      s->nomem = 1;
+      return NULL;
+    }
     buf = nb;
     int rc = getgrgid_r(gid, &gr, buf, len, &res);
     if (rc == ERANGE && len < (16u << 20)) {
@@ -82,7 +93,7 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
     if (rc != 0) res = NULL;
     break;
   }
-  const char *out = cache_add(&s->groups, gid, res ? res->gr_name : NULL);
+  const char *out = cache_add(s, &s->groups, gid, res ? res->gr_name : NULL);
   psnap_free(buf);
   return out;
 }

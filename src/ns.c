@@ -71,14 +71,15 @@ static int open_in_root(int rootfd, const char *path, int flags) {
 ** Read a regular file of the container without blocking: a FIFO or device
 ** planted at /etc/passwd must not hang or feed the host program.
 */
-static void read_etc(int rootfd, const char *path, struct psnap_buf *b) {
+static int read_etc(int rootfd, const char *path, struct psnap_buf *b) {
   int fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);
-  if (fd < 0) return;
+  if (fd < 0) return 0; /* none: names stay numbers */
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    if (psnap_readfd(fd, b, ETC_MAX) < 0) b->len = 0;
-  }
+  int rc = 0;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) rc = psnap_readfd(fd, b, ETC_MAX);
+  if (rc < 0) b->len = 0;
   close(fd);
+  return rc == -ENOMEM ? rc : 0;
 }
 
 /* The helper thread: join, open, read, exit. Its fs state dies with it. */
@@ -100,8 +101,8 @@ static void *join_thread(void *arg) {
   }
   j->procfd = open_in_root(rootfd, "proc", O_RDONLY | O_DIRECTORY);
   j->devfd = open_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY);
-  read_etc(rootfd, "etc/passwd", &j->passwd);
-  read_etc(rootfd, "etc/group", &j->group);
+  if (read_etc(rootfd, "etc/passwd", &j->passwd) < 0 || read_etc(rootfd, "etc/group", &j->group) < 0)
+    j->err = ENOMEM, j->what = "read /etc";
   close(rootfd);
   return NULL;
 }

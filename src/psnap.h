@@ -163,8 +163,8 @@ struct psnap_cfg {
 };
 
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);
-int psnap_next(struct psnap *s); /* 1: a row, 0: done, <0: -errno (see err) */
-void psnap_column(struct psnap *s, int col, struct psnap_value *v);
+int psnap_next(struct psnap *s);                                   /* 1: a row, 0: done, <0: -errno (see err) */
+int psnap_column(struct psnap *s, int col, struct psnap_value *v); /* 0 or -ENOMEM */
 long long psnap_rowid(const struct psnap *s);
 const struct psnap_err *psnap_error(const struct psnap *s);
 void psnap_close(struct psnap *s);

@@ -72,7 +72,10 @@ int snap_scratch(struct psnap *s, size_t need) {
   size_t ncap = s->scratch.cap ? s->scratch.cap : 256;
   while (ncap < need) ncap *= 2;
   char *p = psnap_realloc(s->scratch.p, ncap);
-  if (!p) return -ENOMEM;
+  if (!p) {
+    s->nomem = 1;
+    return -ENOMEM;
+  }
   s->scratch.p = p;
   s->scratch.cap = ncap;
   return 0;
@@ -395,16 +398,23 @@ int psnap_next(struct psnap *s) {
   return 0;
 }
 
-/* The value of one column of the current row. */
-void psnap_column(struct psnap *s, int col, struct psnap_value *v) {
+/*
+** The value of one column of the current row: 0, or -ENOMEM when memory
+** ran out while making it (the value is then NULL).
+*/
+int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   memset(v, 0, sizeof *v);
   v->type = PSNAP_NULL;
-  if (col < 0 || col >= PSNAP_COL__COUNT) return;
+  if (col < 0 || col >= PSNAP_COL__COUNT) return 0;
   const struct psnap_desc *d = &psnap_cols[col];
   /* per-process sources that failed leave the column NULL */
   unsigned need = d->src & PER_PROCESS;
-  if ((s->loaded & need) != need) return;
+  if ((s->loaded & need) != need) return 0;
+  s->nomem = 0;
   d->get(s, v);
+  if (!s->nomem) return 0;
+  v->type = PSNAP_NULL;
+  return -ENOMEM;
 }
 
 /*

@@ -95,6 +95,7 @@ struct psnap {
   struct psnap_capnames *caps; /* built on first use */
   struct psnap_buf scratch;    /* formatted text of one column */
   unsigned long opened;        /* files opened (tests, benchmarks) */
+  int nomem;                   /* an allocation failed while making a value */
   struct psnap_err err;
 };
 

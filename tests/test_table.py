@@ -169,7 +169,7 @@ def test_kernel_thread_has_no_exe_and_no_syscall():
 def test_ps_namespaces_lists_our_namespace_and_a_new_one():
     lib.require_root()
     own = os.stat("/proc/self/ns/pid").st_ino
-    p = start(["unshare", "--fork", "--pid", "--mount-proc", "sh", "-c", "sleep 1000 & sleep 1001 & wait"])
+    p = start(["unshare", "--fork", "--kill-child", "--pid", "--mount-proc", "sh", "-c", "sleep 1000 & sleep 1001 & wait"])
     inner = lib.wait_for(lambda: [int(x) for x in subprocess.run(["pgrep", "-P", str(p.pid)],
                          capture_output=True, text=True).stdout.split()], what="unshare's child")[0]
     lib.wait_for(lambda: len(subprocess.run(["pgrep", "-P", str(inner)], capture_output=True,
