@@ -24,10 +24,14 @@ void psnap_buf_free(struct psnap_buf *b) {
 /*
 ** Read an open fd to EOF into b, growing it as needed, retrying EINTR, and
 ** NUL-terminate it. /proc files report st_size 0, so the only way to know
-** their size is to read until read() returns 0. At most max bytes are kept
-** (the rest is not read): 0 on success, -errno on failure.
+** their size is to read. At most max bytes are kept (the rest is not
+** read). With short_is_eof, a read that returns less than asked ends the
+** file: true of the /proc files we read (seq_file single_open files such
+** as stat and status hand over their whole text in one read, cmdline and
+** attr/current fill the buffer until the end), and it saves a read() per
+** file. Returns 0 on success, -errno on failure.
 */
-int psnap_readfd(int fd, struct psnap_buf *b, size_t max) {
+static int read_all(int fd, struct psnap_buf *b, size_t max, int short_is_eof) {
   b->len = 0;
   for (;;) {
     if (b->cap - b->len < 2) {
@@ -47,10 +51,17 @@ int psnap_readfd(int fd, struct psnap_buf *b, size_t max) {
     }
     if (r == 0) break;
     b->len += (size_t)r;
+    if (short_is_eof && (size_t)r < want) break;
   }
   b->p[b->len] = '\0';
   return 0;
 }
+
+/* Read any fd (pipe, file) to EOF into b: 0 or -errno. Does not close fd. */
+int psnap_readfd(int fd, struct psnap_buf *b, size_t max) { return read_all(fd, b, max, 0); }
+
+/* Read a /proc file into b, taking a short read as its end: 0 or -errno. */
+int psnap_readproc(int fd, struct psnap_buf *b, size_t max) { return read_all(fd, b, max, 1); }
 
 /* Open dirfd/name read-only and read it whole into b: 0 or -errno. */
 int psnap_readat(int dirfd, const char *name, int oflags, struct psnap_buf *b, size_t max) {

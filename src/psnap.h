@@ -208,6 +208,8 @@ void psnap_buf_free(struct psnap_buf *b);
 int psnap_readat(int dirfd, const char *name, int oflags, struct psnap_buf *b, size_t max);
 /* Read all of an open fd into b: 0 or -errno. Does not close fd. */
 int psnap_readfd(int fd, struct psnap_buf *b, size_t max);
+/* The same for a /proc file, whose first short read is its end. */
+int psnap_readproc(int fd, struct psnap_buf *b, size_t max);
 
 struct psnap_stat {
   int pid;                  /* (1) */

@@ -319,7 +319,7 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
   struct psnap_buf *b = &s->b[src->buf];
   if (src->how == READ) {
     int fd = snap_openat(s, pidfd, path, O_RDONLY);
-    rc = fd < 0 ? fd : psnap_readfd(fd, b, src->max);
+    rc = fd < 0 ? fd : psnap_readproc(fd, b, src->max);
     if (fd >= 0) close(fd);
   } else {
     struct psnap_buf *lb = src->how == LINK ? b : &s->scratch;
