@@ -141,7 +141,7 @@ static void test_idtab(void) {
                    "+nis:x:7:\n"
                    "bad:x:notanumber:\n"
                    "big:x:99999999999:\n"
-                   "wrap:x:18446744073709551623:\n" /* 2^64 + 7 must not read as 7 */
+                   "wrap:x:18446744073709551623:\n"             /* 2^64 + 7 must not read as 7 */
                    "nobody:x:65534:65534::/:/usr/sbin/nologin"; /* no final newline */
   check(psnap_idtab_parse(&t, pw, strlen(pw)) == 0, "idtab: parses");
   check_str(psnap_idtab_find(&t, 0), "root", "idtab: root");
