@@ -51,13 +51,7 @@
 #define IDX_PID_IN 0x008
 #define IDX_SRC_SHIFT 8
 
-typedef struct ps_vtab ps_vtab;
 typedef struct ps_cursor ps_cursor;
-
-struct ps_vtab {
-  sqlite3_vtab base; /* Base class - must be first */
-  sqlite3 *db;       /* The connection, for version checks */
-};
 
 struct ps_cursor {
   sqlite3_vtab_cursor base; /* Base class - must be first */
@@ -106,11 +100,10 @@ static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, 
     return rc;
   }
   if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  ps_vtab *vt = sqlite3_malloc(sizeof *vt);
+  sqlite3_vtab *vt = sqlite3_malloc(sizeof *vt);
   if (!vt) return SQLITE_NOMEM;
   memset(vt, 0, sizeof *vt);
-  vt->db = db;
-  *ppVtab = &vt->base;
+  *ppVtab = vt;
   return SQLITE_OK;
 }
 
@@ -126,7 +119,7 @@ static int psDisconnect(sqlite3_vtab *pVtab) {
 ** order) makes the plan unusable: scanning the host there would be wrong.
 */
 static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
-  ps_vtab *vt = (ps_vtab *)pVtab;
+  (void)pVtab;
   int ipidns = -1, ipid = -1, pidns_unusable = 0;
   int in_ok = sqlite3_libversion_number() >= 3038000;
   for (int i = 0; i < info->nConstraint; i++) {
@@ -175,7 +168,6 @@ static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   info->idxNum = idx;
   info->estimatedRows = (sqlite3_int64)rows;
   info->estimatedCost = cost;
-  (void)vt;
   return SQLITE_OK;
 }
 
