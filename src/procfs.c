@@ -88,11 +88,10 @@ static int next_ll(const char **p, const char *end, long long *v) {
   }
   if (s >= end || *s < '0' || *s > '9') return 0;
   unsigned long long x = 0;
-  while (s < end && *s >= '0' && *s <= '9') {
-    x = x * 10 + (unsigned)(*s - '0'); /* wraps on absurd input: harmless */
-    s++;
-  }
-  *v = neg ? -(long long)x : (long long)x;
+  for (; s < end && *s >= '0' && *s <= '9'; s++) x = x * 10 + (unsigned)(*s - '0'); /* wraps: harmless */
+  /* Negate in unsigned arithmetic: -(long long)x is undefined for 2^63.
+     The kernel's unsigned 64-bit fields keep their bits either way. */
+  *v = (long long)(neg ? 0ull - x : x);
   *p = s;
   return 1;
 }
