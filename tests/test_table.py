@@ -209,7 +209,7 @@ def test_make_install_with_destdir_and_pkg_config():
                    check=True)
     n = int(subprocess.run([exe], capture_output=True, text=True, check=True).stdout)
     procs = len([d for d in os.listdir("/proc") if d.isdigit()])
-    assert abs(n - procs) < 20, (n, procs)
+    assert abs(n - procs) < max(20, procs // 10), (n, procs)  # other work starts and ends processes
     # the installed extension loads in the sqlite3 shell
     out = subprocess.run(["sqlite3", ":memory:", "-cmd", f".load {dest}/usr/lib/sqlite-ps/ps",
                           "SELECT comm FROM ps WHERE pid = 1"], capture_output=True, text=True)
