@@ -23,7 +23,6 @@ if [ ${#names[@]} -eq 0 ]; then
   done
 fi
 mkdir -p "$B"
-export FUZZ_ALLOW_KNOWN=1 # the scratch corpus may hold inputs of known bugs
 for n in "${names[@]}"; do
   src=tests/fuzz/fuzz_$n.c
   inc=$(sed -n 's/^.*fuzz-includes:\(.*\)$/\1/p' "$src")

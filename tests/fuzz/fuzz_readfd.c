@@ -1,15 +1,17 @@
 /*
-** fuzz_readfd.c: psnap_readfd(), the one reader of every /proc and /etc
-** file (cmdline included: desc.c's get_args is static and only joins the
-** bytes read here), on a memfd of arbitrary contents and size, with
-** arbitrary max values, a buffer reused between two reads, an arbitrary
+** fuzz_readfd.c: the readers of every /proc and /etc file, psnap_readfd(),
+** psnap_readproc() (a short read is the end) and psnap_readat(), on a
+** memfd of arbitrary contents and size, with arbitrary max values, one
+** buffer reused by four reads (readfd from 0, readproc from an offset,
+** readat of /proc/self/fd/N, readfd of a directory: -EISDIR), an arbitrary
 ** starting capacity, and each of its allocations failing in turn.
 **
 ** Input: [cap sel:1][max mode:1][max:4][repeat:1][max2 mode:1][max2:4]
 **        [offset:2][bytes...]; the file is bytes repeated 1..64 times.
 ** Invariants: 0 with len = min(file size - offset, max), the bytes equal
-** to the file's, p[len] == '\0' and cap > len; or -ENOMEM exactly when an
-** allocation was made to fail, with the buffer still freeable.
+** to the file's, p[len] == '\0' and cap > len (a memfd reads short only at
+** its end, so readproc reads the same); or -ENOMEM exactly when an
+** allocation was made to fail; after any error the buffer is freeable.
 */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,11 +31,22 @@ static size_t pick_max(unsigned mode, uint32_t raw, size_t flen) {
   }
 }
 
+enum how { READFD, READPROC, READAT };
+
 /* Read from offset with max into b; check the result; -ENOMEM passes through. */
-static int read_check(int fd, struct psnap_buf *b, const char *file, size_t flen, size_t off, size_t max) {
+static int read_check(int fd, enum how how, struct psnap_buf *b, const char *file, size_t flen, size_t off,
+                      size_t max) {
   CHECK(lseek(fd, (off_t)off, SEEK_SET) == (off_t)off);
   unsigned before = fuzz_alloc_failed;
-  int rc = psnap_readfd(fd, b, max);
+  int rc;
+  if (how == READAT) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd); /* a new open file: offset 0 */
+    CHECK(off == 0);
+    rc = psnap_readat(AT_FDCWD, path, 0, b, max);
+  } else {
+    rc = how == READPROC ? psnap_readproc(fd, b, max) : psnap_readfd(fd, b, max);
+  }
   if (rc == -ENOMEM) {
     CHECK(fuzz_alloc_failed > before);
     return rc;
@@ -50,10 +63,11 @@ static int read_check(int fd, struct psnap_buf *b, const char *file, size_t flen
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const size_t caps[] = {0, 1, 2, 3, 4, 100, 4095, 4096, 4097, 8192};
-  static int fd = -1;
+  static int fd = -1, dirfd = -1;
   if (fd < 0) {
     fd = memfd_create("fuzz_readfd", MFD_CLOEXEC);
-    CHECK(fd >= 0);
+    dirfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    CHECK(fd >= 0 && dirfd >= 0);
   }
   size_t cap0 = caps[fuzz_take(&data, &size, 1) % (sizeof caps / sizeof caps[0])];
   unsigned mode1 = (unsigned)fuzz_take(&data, &size, 1);
@@ -83,7 +97,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       memset(b.p, 'x', cap0);
       b.cap = cap0;
     }
-    if (read_check(fd, &b, file, flen, 0, max1) == 0) read_check(fd, &b, file, flen, off2, max2);
+    if (read_check(fd, READFD, &b, file, flen, 0, max1) == 0 &&
+        read_check(fd, READPROC, &b, file, flen, off2, max2) == 0 &&
+        read_check(fd, READAT, &b, file, flen, 0, max1) == 0) {
+      int rc = psnap_readfd(dirfd, &b, max1);
+      CHECK(rc == (max1 ? -EISDIR : 0) || (rc == -ENOMEM && fuzz_alloc_failed));
+    }
     psnap_buf_free(&b);
     CHECK(b.p == NULL && b.len == 0 && b.cap == 0);
     if (fail_at == 0)

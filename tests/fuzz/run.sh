@@ -9,9 +9,7 @@
 # build/fuzz/corpus_NAME (kept between runs, never committed). Crashing
 # inputs are written to build/fuzz/NAME-crash-* (-leak-, -timeout-, -oom-),
 # the log to build/fuzz/NAME.log. FUZZ_FLAGS adds libFuzzer flags (e.g.
-# FUZZ_FLAGS='-fork=1 -ignore_crashes=1' to go on after a crash);
-# FUZZ_ALLOW_KNOWN=1 makes the targets that can tolerate the reported,
-# not yet fixed bugs do so (see tests/fuzz/RESULTS.md).
+# FUZZ_FLAGS='-fork=1 -ignore_crashes=1' to go on past a known crash).
 #
 # Exit status: 1 when a target crashed (a sanitizer report, a broken
 # invariant, a leak, a timeout), 2 when the build failed, else 0.
@@ -63,7 +61,7 @@ for n in "${names[@]}"; do
   fi
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
   ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
-  corp=$(find "$B/corpus_$n" -type f | wc -l)
+  corp=$(grep -oE 'corp: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+') # in memory, after reductions
   # -fork mode with -ignore_crashes=1 exits 0: count its crashes, timeouts, ooms
   forked=$(grep -oE 'oom/timeout/crash: [0-9]+/[0-9]+/[0-9]+' "$log" | tail -1 | grep -oE '[0-9]+/[0-9]+/[0-9]+')
   if [ $rc -eq 0 ] && [ -n "$forked" ] && [ "$forked" != 0/0/0 ]; then
