@@ -28,6 +28,7 @@ test|bench)
   have_cmd setpriv || add util-linux
   have_cmd capsh || add libcap2-bin
   have_cmd strace || add strace
+  have_cmd clang || add clang
   [ -e /usr/share/zoneinfo/Asia/Kolkata ] || add tzdata
   ;;
 esac
