@@ -159,7 +159,6 @@ struct psnap_cfg {
   long long target;      /* 0: the caller's view; else a pid whose PID namespace */
   const long long *pids; /* NULL: every process; else only these (target's view) */
   size_t npids;
-  const char *proc; /* NULL: "/proc"; tests may point it elsewhere */
 };
 
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);

@@ -193,11 +193,10 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
     s->cfg.pids = p;
     s->cfg.npids = n;
   }
-  const char *proc = cfg->proc ? cfg->proc : "/proc";
-  s->hostfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  s->hostfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->hostfd < 0) {
     rc = -errno;
-    snap_err(err, errno, "cannot open %s: %s", proc, strerror(errno));
+    snap_err(err, errno, "cannot open /proc: %s", strerror(errno));
     goto fail;
   }
   s->opened++;

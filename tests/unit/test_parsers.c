@@ -224,6 +224,29 @@ static void test_readfd(void) {
   psnap_buf_free(&b);
 }
 
+/* Files opened by a one-process snapshot: the counter proves lazy reading. */
+static unsigned long opened_for(unsigned src) {
+  long long me = getpid();
+  struct psnap_cfg cfg = {.src = src, .pids = &me, .npids = 1};
+  struct psnap *s;
+  struct psnap_err err;
+  if (psnap_open(&s, &cfg, &err) < 0) return 0;
+  int rows = 0;
+  while (psnap_next(s) > 0) rows++;
+  unsigned long n = rows == 1 ? psnap_files_opened(s) : 0;
+  psnap_close(s);
+  return n;
+}
+
+static void test_lazy(void) {
+  /* /proc, then PID/stat directly: no directory fd for one file */
+  check(opened_for(PSNAP_SRC_STAT) == 2, "lazy: stat only opens /proc and PID/stat");
+  /* /proc, PID/, stat, status */
+  check(opened_for(PSNAP_SRC_STATUS) == 4, "lazy: status adds the PID directory and status");
+  check(opened_for(psnap_cols_src(1ull << PSNAP_COL_PID | 1ull << PSNAP_COL_ARGS | 1ull << PSNAP_COL_USER)) == 5,
+        "lazy: pid, args, user open stat, status, cmdline once each");
+}
+
 int main(void) {
   test_stat();
   test_status();
@@ -231,6 +254,7 @@ int main(void) {
   test_idtab();
   test_caps();
   test_readfd();
+  test_lazy();
   printf("1..%d\n", n_test);
   return n_fail ? 1 : 0;
 }
