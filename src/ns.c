@@ -264,6 +264,17 @@ int ns_host_pid(struct psnap *s, int cpid, const unsigned long long *start) {
   return m && (!start || m->start == *start) ? m->hpid : 0;
 }
 
+/*
+** Is the row just read from host pid hpid still the member cpid? The start
+** time alone cannot tell: a process that takes the pid within the same
+** clock tick has the same one. Its NSpid can: outside the namespace it has
+** no entry cpid at the namespace's level. (Fallback scans read status.)
+*/
+int ns_still_member(struct psnap *s, int cpid, int hpid) {
+  if (ns_host_pid(s, cpid, &s->st.start) != hpid) return 0;
+  return s->ss.nspid && nspid_at(s->ss.nspid, s->ss.nspid_len, s->target_level) == cpid;
+}
+
 /* The container pid of a host pid, or 0 when it is outside the namespace. */
 int ns_view_pid(struct psnap *s, int hpid) {
   struct member key = {.hpid = hpid};
@@ -383,6 +394,7 @@ int ns_open_target(struct psnap *s, struct psnap_err *err) {
     s->hardened = 1;
   } else {
     s->mode = MODE_FALLBACK;
+    s->src |= PSNAP_SRC_STATUS; /* NSpid: ns_still_member() */
     rc = ns_members(s);
     if (rc < 0) snap_err(err, -rc, "cannot list the processes of pid %lld's PID namespace: %s", x, strerror(-rc));
   }

@@ -382,7 +382,7 @@ int psnap_next(struct psnap *s) {
     if (rc < 0) continue;
     /* A member's host pid taken by a process outside the namespace: the
        member is gone, whoever holds its pid now. */
-    if (s->mode == MODE_FALLBACK && ns_host_pid(s, (int)vpid, &s->st.start) != hpid) continue;
+    if (s->mode == MODE_FALLBACK && !ns_still_member(s, (int)vpid, hpid)) continue;
     s->pid = (int)vpid;
     s->hpid = s->mode == MODE_CONTAINER ? 0 : hpid;
     if (s->mode == MODE_CONTAINER && s->have_mem) s->hpid = ns_host_pid(s, s->pid, &s->st.start);

@@ -109,6 +109,7 @@ int ns_open_target(struct psnap *s, struct psnap_err *err);
 int ns_members(struct psnap *s);
 int ns_host_pid(struct psnap *s, int cpid, const unsigned long long *start);
 int ns_view_pid(struct psnap *s, int hpid);
+int ns_still_member(struct psnap *s, int cpid, int hpid);
 
 /* names.c */
 const char *names_user(struct psnap *s, uint32_t uid);
