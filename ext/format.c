@@ -1,17 +1,31 @@
 /*
-** format.c: SQL functions that print times the way procps ps does.
+** format.c: SQL functions that print values the way procps ps does.
 **
 **   SELECT pid, ps_etime(etime), ps_cputime(time) FROM ps;
 **   SELECT ps_etime(93784);     -- '1-02:03:04'
 **   SELECT ps_etime(59.9);      -- '00:59'
 **   SELECT ps_cputime(4);       -- '00:00:04'
+**   SELECT pid, ps_printable(args) FROM ps;   -- one line per process
+**   SELECT ps_printable('a' || char(10) || 'b' || char(27) || '[31m');  -- 'a?b?[31m'
 **
 ** ps_etime(seconds)   -> [[dd-]hh:]mm:ss, as ps -o etime
 ** ps_cputime(seconds) -> [dd-]hh:mm:ss,   as ps -o time (cputime)
 ** Seconds are truncated to whole seconds, as ps does; negative values
 ** count as 0; NULL gives NULL; a value that is not a number is an error.
+**
+** ps_printable(text)  -> the text with every control character replaced by
+** '?', as ps prints a command line in a UTF-8 locale: the bytes 0x00-0x1f
+** and 0x7f, the C1 controls U+0080-U+009F, and each byte that is not part
+** of a valid UTF-8 sequence (a stray continuation byte, a truncated
+** sequence, an overlong form, a surrogate, anything above U+10FFFF). Every
+** other character is kept as it is, so the result prints on one line and
+** sends no escape sequence to a terminal. NULL gives NULL; a number or a
+** blob is read as its text. (ps itself prints a newline in a command line
+** as a space, before this step: sql/ps_ef.sql does that too.)
 */
 #include "ps.h"
+
+#include <string.h>
 
 /* The argument as whole seconds, or -1 after reporting an error. */
 static sqlite3_int64 seconds(sqlite3_context *ctx, sqlite3_value *v, const char *fn) {
@@ -56,10 +70,75 @@ static void fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 
+/*
+** The length of the valid UTF-8 sequence at p (n bytes left), 0 when the
+** byte at p does not start one. RFC 3629: no overlong forms, no surrogates
+** (U+D800-U+DFFF), nothing above U+10FFFF. *cp gets the code point.
+*/
+static size_t utf8_seq(const unsigned char *p, size_t n, unsigned *cp) {
+  unsigned c = p[0];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  /* 0x80-0xbf continue a sequence, 0xc0 and 0xc1 only start overlong
+     forms, 0xf5-0xff start nothing */
+  if (c < 0xc2 || c > 0xf4) return 0;
+  size_t len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+  unsigned min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
+  c &= 0x7fu >> len;
+  if (len > n) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((p[i] & 0xc0) != 0x80) return 0;
+    c = c << 6 | (p[i] & 0x3f);
+  }
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+  *cp = c;
+  return len;
+}
+
+/*
+** ps_printable(text): the text with control characters and invalid UTF-8
+** replaced by '?', one '?' per character or per invalid byte (as ps's
+** escape_str does), so that a hostile command line cannot break a line of
+** output or reach the terminal as an escape sequence. NULL for NULL.
+*/
+static void fn_printable(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  const unsigned char *in = sqlite3_value_text(argv[0]);
+  size_t n = (size_t)sqlite3_value_bytes(argv[0]);
+  /* each replaced character or byte becomes one byte: never longer */
+  char *out = in ? sqlite3_malloc64(n + 1) : 0;
+  if (!out) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  size_t o = 0;
+  for (size_t i = 0; i < n;) {
+    unsigned cp;
+    size_t len = utf8_seq(in + i, n - i, &cp);
+    if (len == 0) {
+      out[o++] = '?';
+      i++;
+    } else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+      out[o++] = '?';
+      i += len;
+    } else {
+      memcpy(out + o, in + i, len);
+      o += len;
+      i += len;
+    }
+  }
+  out[o] = '\0';
+  sqlite3_result_text64(ctx, out, o, sqlite3_free, SQLITE_UTF8);
+}
+
 /* Register the formatting functions. */
 int ps_register_format(sqlite3 *db) {
   int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
   int rc = sqlite3_create_function(db, "ps_etime", 1, flags, (void *)&etime_fmt, fn_time, 0, 0);
   if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ps_cputime", 1, flags, (void *)&cputime_fmt, fn_time, 0, 0);
+  if (rc == SQLITE_OK) rc = sqlite3_create_function(db, "ps_printable", 1, flags, 0, fn_printable, 0, 0);
   return rc;
 }

@@ -6,8 +6,8 @@
 **   SELECT ps_version();                -- '0.1.0 (abc1234)'
 **
 ** Registers the tables `ps` (ext/ps.c), `ps_descriptors`
-** (ext/descriptors.c) and `ps_namespaces` (ext/namespaces.c), the functions ps_etime() and ps_cputime()
-** (ext/format.c), and ps_version().
+** (ext/descriptors.c) and `ps_namespaces` (ext/namespaces.c), the functions
+** ps_etime(), ps_cputime() and ps_printable() (ext/format.c), and ps_version().
 ** The loader finds sqlite3_ps_init from the file name ps.so.
 */
 #include <sqlite3ext.h>

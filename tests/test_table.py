@@ -25,7 +25,7 @@ def test_registered_modules_and_functions():
     mods = {r[0] for r in q("SELECT name FROM pragma_module_list", db=db)}
     assert {"ps", "ps_descriptors", "ps_namespaces"} <= mods, mods
     funcs = {r[0] for r in q("SELECT name FROM pragma_function_list", db=db)}
-    assert {"ps_version", "ps_etime", "ps_cputime"} <= funcs
+    assert {"ps_version", "ps_etime", "ps_cputime", "ps_printable"} <= funcs
     version = open(os.path.join(ROOT, "VERSION")).read().strip()
     assert q1("SELECT ps_version()", db=db)[0].startswith(version + " (")
 
@@ -93,6 +93,44 @@ def test_ps_etime_and_ps_cputime_formats():
         assert "ps_etime" in str(e), e
     else:
         raise AssertionError("ps_etime('soon') did not fail")
+
+
+def test_ps_printable_replaces_control_characters_and_invalid_utf8():
+    """Bytes 0x00-0x1f and 0x7f, C1 controls (U+0080-U+009F) and each byte
+    that is not valid UTF-8 become '?'; everything else is kept."""
+    db = connect()
+    db.text_factory = bytes
+    cases = [
+        (b"plain ASCII, spaces and punctuation: ~!@#", b"plain ASCII, spaces and punctuation: ~!@#"),
+        (b"", b""),
+        (b"a\nb\tc\rd\x1b[31mred\x1b[0m\x7f\x01\x1f ", b"a?b?c?d?[31mred?[0m??? "),
+        # kept: 2-, 3- and 4-byte characters, U+00A0 (the first after C1), U+10FFFF
+        ("\u00e9t\u00e9 \u20ac \U0001f600 \u00a0 \U0010ffff".encode(),
+         "\u00e9t\u00e9 \u20ac \U0001f600 \u00a0 \U0010ffff".encode()),
+        # C1 controls are one character each: one '?'
+        (b"x\xc2\x80y\xc2\x9bz\xc2\x85", b"x?y?z?"),
+        # invalid UTF-8: one '?' per byte
+        (b"\xff\xfe", b"??"),                      # never UTF-8
+        (b"a\x80b\xbfc", b"a?b?c"),                 # stray continuation bytes
+        (b"\xe2\x82", b"??"),                      # truncated at the end
+        (b"\xe2\x82x", b"??x"),                    # truncated before another character
+        (b"\xc0\xaf \xe0\x80\xaf", b"?? ???"),      # overlong forms of '/'
+        (b"\xed\xa0\x80", b"???"),                 # a surrogate (U+D800)
+        (b"\xf4\x90\x80\x80", b"????"),            # above U+10FFFF
+    ]
+    for text, want in cases:
+        (got,) = q1("SELECT ps_printable(CAST(? AS TEXT))", text, db=db)
+        assert got == want, (text, got, want)
+    # NUL inside a value (a blob read as text) is a control character too
+    assert q1("SELECT ps_printable(x'610062')", db=db) == (b"a?b",)
+    assert q1("SELECT ps_printable(NULL)", db=db) == (None,)
+    assert q1("SELECT typeof(ps_printable(12)), ps_printable(12)", db=db) == (b"text", b"12")
+    # registered like ps_etime: deterministic and innocuous (usable in views and indexes)
+    flags = dict(q("SELECT name, flags FROM pragma_function_list WHERE name IN ('ps_printable', 'ps_etime')",
+                   db=db))
+    deterministic, innocuous = 0x800, 0x200000
+    for name in (b"ps_printable", b"ps_etime"):
+        assert flags[name] & deterministic and flags[name] & innocuous, (name, hex(flags[name]))
 
 
 def test_ps_etime_matches_procps_for_a_real_process():
