@@ -1,12 +1,17 @@
 # sqlite-ps: a SQLite extension that shows Linux processes and containers.
 #
-#   make            build build/ps.so (the extension) and build/libpsnap.a
-#   make run        build, then show the process table in the sqlite3 shell
-#   make test       build, then run every test (needs root for the namespace tests)
+#   make            build build/ps.so (the extension) and build/libpsnap.a, nothing else
+#   make run        install what is missing, build, then show the process table in the sqlite3 shell
+#   make test       install what is missing, build, then run every test (the namespace tests need root)
 #   make bench      compare with ps(1) and with the cost of reading /proc
+#   make readme     regenerate README.md's column table from the column registry
 #
-# Missing Debian packages are installed by scripts/deps.sh (apt-get, via sudo
-# when not root) before the targets that need them.
+# A plain `make` installs nothing and writes only below build/. The targets
+# that need more than a compiler (deps, run, test, bench, readme, lint, oom,
+# asan, valgrind, fuzz) first install the missing Debian packages with
+# scripts/deps.sh (apt-get, via sudo when not root), then build with a
+# second make: the packages are in place before anything compiles, even
+# under make -j.
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -26,12 +31,13 @@ HDR     := $(wildcard src/*.h ext/*.h)
 HELPERS := $(patsubst tests/helpers/%.c,$(B)/helpers/%,$(wildcard tests/helpers/*.c))
 UNIT    := $(wildcard tests/unit/*.c)
 
-readme: all
-	@$(PYTHON) scripts/readme.py
+all: $(B)/ps.so $(B)/libpsnap.a
+	@:
 
-.PHONY: oom asan valgrind sanitize fuzz install uninstall readme all run test test-unit test-sql bench deps deps-test deps-bench clean format lint helpers
+.PHONY: oom asan valgrind sanitize fuzz install uninstall readme all run test build-tests bench deps deps-test deps-bench deps-lint clean format lint helpers
 
-all: deps $(B)/ps.so $(B)/libpsnap.a
+# The sub-make that builds after scripts/deps.sh has run.
+BUILD := $(MAKE) --no-print-directory
 
 deps:
 	@scripts/deps.sh build
@@ -39,9 +45,21 @@ deps-test:
 	@scripts/deps.sh test
 deps-bench:
 	@scripts/deps.sh bench
+deps-lint:
+	@scripts/deps.sh lint
 
+# README.md's column table (between its <!-- columns --> markers), from the
+# ps_descriptors table; tests/test_table.py fails when it is stale.
+readme: deps
+	@$(BUILD) all
+	@$(PYTHON) scripts/readme.py
+
+# -z nodelete: the extension starts detached helper threads that may still
+# wake up after the connection that loaded it has closed and SQLite has
+# dlclose()d the module; their code must stay mapped, so the loader never
+# unmaps ps.so once it is loaded.
 $(B)/ps.so: $(SRC) $(EXT) $(HDR) VERSION | $(B)
-	$(CC) $(CFLAGS) $(WARN) $(DEFS) $(PIC) -Isrc -shared -o $@ $(SRC) $(EXT) $(LIBS)
+	$(CC) $(CFLAGS) $(WARN) $(DEFS) $(PIC) -Isrc -shared -Wl,-z,nodelete -o $@ $(SRC) $(EXT) $(LIBS)
 
 $(B)/obj/%.o: src/%.c $(HDR) | $(B)
 	@mkdir -p $(B)/obj
@@ -58,13 +76,19 @@ $(B)/test_unit: $(UNIT) $(B)/libpsnap.a
 	$(CC) $(CFLAGS) $(WARN) $(DEFS) -Isrc -o $@ $(UNIT) $(B)/libpsnap.a $(LIBS)
 
 helpers: $(HELPERS)
+	@:
+
+# What make test runs: the extension, the C unit tests and the test helpers.
+build-tests: all helpers $(B)/test_unit
+	@:
 
 $(B):
 	@mkdir -p $(B)
 
 # The sqlite3 shell with the extension loaded: a ps -ef-like table, then the
 # shell's prompt when stdin is a terminal.
-run: all
+run: deps
+	@$(BUILD) all
 	@if [ -t 0 ]; then \
 	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' \
 	    -cmd "$$(cat sql/run.sql)" :memory: ; \
@@ -72,25 +96,29 @@ run: all
 	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' :memory: < sql/run.sql ; \
 	fi
 
-test: deps-test all helpers $(B)/test_unit
+test: deps-test
+	@$(BUILD) build-tests
 	@$(PYTHON) tests/run.py
 
 # Out of memory: fail every allocation in turn (tests/oom/oom.c); the test
 # suite under AddressSanitizer + UBSan; valgrind for leaks and fd leaks.
-oom: all
+oom: deps-test
+	@$(BUILD) all
 	@tests/oom/run.sh
 asan: deps-test
 	@tests/sanitize/asan.sh
-valgrind: all
+valgrind: deps-test
 	@tests/sanitize/valgrind.sh
 sanitize: oom asan valgrind
 
 # Fuzz every parser for FUZZ_SECONDS each (libFuzzer, clang); crashes land in build/fuzz.
 FUZZ_SECONDS ?= 30
-fuzz: all
+fuzz: deps-test
+	@$(BUILD) all
 	@tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-bench: deps-bench all helpers
+bench: deps-bench
+	@$(BUILD) all helpers
 	@bench/run.sh
 
 # make install [PREFIX=/usr/local] [DESTDIR=]: the extension at
@@ -120,8 +148,8 @@ format:
 # Static analysis: formatting, warnings as errors, clang-tidy (.clang-tidy
 # says which checks and why), cppcheck. No finding is left unexplained:
 # suppressions are inline, with their reason.
-lint: all
-	@scripts/deps.sh lint
+lint: deps-lint
+	@$(BUILD) all
 	clang-format --dry-run -Werror $(SRC) $(EXT) $(HDR) $(UNIT)
 	clang-tidy --quiet $(SRC) $(EXT) -- -std=gnu11 -D_GNU_SOURCE -Isrc 2>/dev/null
 	cppcheck -q --error-exitcode=1 --enable=warning,style,performance,portability --inline-suppr \
