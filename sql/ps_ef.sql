@@ -18,8 +18,10 @@
 --   TTY    controlling terminal (pts/0), '?' when none
 --   TIME   CPU time, [dd-]hh:mm:ss
 --   CMD    the arguments; [comm] when there are none (kernel threads), with
---          ' <defunct>' for zombies; a newline prints as a space and the other
---          control characters as '?', as ps prints them in a UTF-8 locale
+--          ' <defunct>' for zombies; a newline prints as a space, then
+--          ps_printable() prints the other control characters, the C1
+--          controls and invalid UTF-8 bytes as '?', as ps prints them in a
+--          UTF-8 locale
 --   pidns  the hidden column of ps, carried through:
 --          SELECT * FROM ps_ef WHERE pidns = 1234 lists the container of
 --          host pid 1234 (NULL: the host)
@@ -28,11 +30,11 @@
 -- view is flattened into the query), so they read one process or one
 -- container only. The table is DIRECTONLY, hence TEMP.
 --
--- Limits: only ASCII control characters are replaced. ps also prints '?' for
--- bytes that are not valid UTF-8 and for non-printable non-ASCII characters,
--- and in the C locale '.' for control characters and '?' for every non-ASCII
--- byte. UID counts characters where ps counts screen cells. The view never
--- truncates CMD (ps -ef into a pipe does not either).
+-- Limits: ps also prints '?' for the other characters its C library calls
+-- non-printable (iswprint), and in the C locale '.' for control characters
+-- and '?' for every non-ASCII byte. UID counts characters where ps counts
+-- screen cells. The view never truncates CMD (ps -ef into a pipe does not
+-- either).
 CREATE TEMP VIEW IF NOT EXISTS ps_ef AS
 SELECT
   CASE WHEN length(user) > 8 THEN substr(user, 1, 7) || '+' ELSE user END AS UID,
@@ -50,18 +52,8 @@ SELECT
   END AS STIME,
   coalesce(tty, '?') AS TTY,
   ps_cputime(time) AS TIME,
-  -- a newline prints as a space, the other control characters as '?'
-  CASE WHEN cmd GLOB '*[' || char(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                  17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
-                                  127) || ']*'
-    THEN (WITH RECURSIVE r(n, x) AS (
-            SELECT 1, replace(cmd, char(10), ' ')
-            UNION ALL
-            SELECT n + 1, replace(x, char(CASE n WHEN 32 THEN 127 ELSE n END), '?')
-            FROM r WHERE n <= 32)
-          SELECT x FROM r WHERE n = 33)
-    ELSE cmd
-  END AS CMD,
+  -- as ps: a newline prints as a space, the other control characters as '?'
+  ps_printable(replace(cmd, char(10), ' ')) AS CMD,
   pidns
 FROM (
   SELECT user, pid, ppid, pcpu, tty, time, pidns,

@@ -12,8 +12,9 @@
 --   pid, ppid  as in ps
 --   depth      0 for a root, parent's depth + 1 otherwise
 --   tree       ps -e --forest's COMMAND column: the arguments (escaped as ps
---              does: newline -> ' ', other control characters -> '?';
---              zombies as "[comm] <defunct>") after 4 characters per level:
+--              does: newline -> ' ', then ps_printable(): other control
+--              characters and invalid UTF-8 -> '?'; zombies as
+--              "[comm] <defunct>") after 4 characters per level:
 --              " \_ " before the process, " |  " below an ancestor that has
 --              more siblings to come, "    " below one that does not. As
 --              procps 4.0.2 does, the children of pid 1 are drawn at the
@@ -74,17 +75,7 @@ WITH RECURSIVE
     FROM tree t JOIN ordered c ON c.ppid = t.pid AND NOT c.root
   )
 SELECT pid, ppid, depth,
-       CASE WHEN line GLOB '*[' || char(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                       17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
-                                       31, 127) || ']*'
-         THEN (WITH RECURSIVE r(n, x) AS (
-                 SELECT 1, replace(line, char(10), ' ')
-                 UNION ALL
-                 SELECT n + 1, replace(x, char(CASE n WHEN 32 THEN 127 ELSE n END), '?')
-                 FROM r WHERE n <= 32)
-               SELECT x FROM r WHERE n = 33)
-         ELSE line
-       END AS tree,
+       ps_printable(replace(line, char(10), ' ')) AS tree,
        printf('%*s', 2 * depth, '') || comm AS indented,
        user, comm, args, path, NULL AS pidns
 FROM tree
@@ -126,17 +117,7 @@ WITH RECURSIVE
     FROM tree t JOIN ordered c ON c.pidns = t.pidns AND c.ppid = t.pid AND NOT c.root
   )
 SELECT pid, ppid, depth,
-       CASE WHEN line GLOB '*[' || char(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                       17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30,
-                                       31, 127) || ']*'
-         THEN (WITH RECURSIVE r(n, x) AS (
-                 SELECT 1, replace(line, char(10), ' ')
-                 UNION ALL
-                 SELECT n + 1, replace(x, char(CASE n WHEN 32 THEN 127 ELSE n END), '?')
-                 FROM r WHERE n <= 32)
-               SELECT x FROM r WHERE n = 33)
-         ELSE line
-       END AS tree,
+       ps_printable(replace(line, char(10), ' ')) AS tree,
        printf('%*s', 2 * depth, '') || comm AS indented,
        user, comm, args, path, pidns
 FROM tree

@@ -354,7 +354,7 @@ def ps_ef_lines(pids):
 def test_ps_ef_matches_procps_row_by_row():
     need("ps")
     pids = {lib.start(["sleep", "1000"]).pid: "plain"}
-    odd = spawn(argv=["vw tab\there", "nl\nhere", "esc\x1bx", "two  spaces", "end"])
+    odd = spawn(argv=["vw tab\there", "nl\nhere", "esc\x1bx", "c1\u0085x", b"bad\xffbyte", "two  spaces", "end"])
     pids[odd["pid"]] = "control characters"
     z = spawn("--zombie", argv=["vw-zombie-parent"])
     pids[z["zombie"]] = "zombie"
@@ -411,7 +411,7 @@ def test_ps_ef_matches_procps_row_by_row():
     assert set(ps) == set(pids), set(pids) - set(ps)
     # the interesting cases did come out as expected
     assert ps[z["zombie"]][7] == "[spawn] <defunct>", ps[z["zombie"]]
-    assert ps[odd["pid"]][7] == "vw tab?here nl here esc?x two  spaces end", ps[odd["pid"]]
+    assert ps[odd["pid"]][7] == "vw tab?here nl here esc?x c1?x bad?byte two  spaces end", ps[odd["pid"]]
     burner = [p for p, w in pids.items() if w == "burner"][0]
     assert int(ps[burner][3]) > 0, ps[burner]
 
@@ -445,6 +445,9 @@ def test_ps_ef_rules_on_fixed_rows():
                  state="Z"),
             dict(pid=206, ppid=3, user="r", stime=t0, etime=9.0, time=0.0,
                  args="a\tb\nc\x1bd\x7fe\x01f", comm="e", state="S"),
+            # C1 controls and invalid UTF-8 (a blob: bytes that are not text)
+            dict(pid=207, ppid=3, user="r", stime=t0, etime=9.0, time=0.0,
+                 args=b"inv\xffalid \xc2\x85c1 \xe2\x82", comm="f", state="S"),
         ]
         for r in rows:  # the table's pcpu: 100 * time / etime
             r["pcpu"] = 100 * r["time"] / r["etime"] if r["etime"] > 0 else 0.0
@@ -461,6 +464,7 @@ def test_ps_ef_rules_on_fixed_rows():
         assert got[204][6] == "1-02:03:04" and got[204][7] == "[kw]", got[204]
         assert got[205][7] == "[zz] <defunct>", got[205]
         assert got[206][7] == "a?b c?d?e?f", got[206]
+        assert got[207][7] == "inv?alid ?c1 ??", got[207]
         # the year-old start is a year, the one of Jan 1 a date (unless today is Jan 1)
         assert re.fullmatch(r"\d{4}", got[102][4]) and re.fullmatch(r"\d{4}", got[103][4]), got
 
