@@ -1,10 +1,14 @@
 """Shared helpers for the SQL tests: a connection with the extension loaded,
-real child processes with known properties, and clean-up after each test.
+real child processes with known properties (spawn, start), /proc read
+without the extension (read, proc_stat, proc_status, btime), and clean-up
+after each test.
 
 Every process a test starts through spawn()/start() is killed and reaped by
 cleanup(), which the runner calls after each test.
 """
 import os
+import re
+import select
 import signal
 import sqlite3
 import subprocess
@@ -71,6 +75,61 @@ def start(argv, **kw):
     p = subprocess.Popen(argv, **kw)
     _procs.append(p)
     return p
+
+
+def spawn(*opts, argv=None, timeout=10):
+    """Start build/helpers/spawn with OPTS (and ARGV after "--"; str or bytes
+    items), wait for its ready line, then until it sleeps. Returns the ready
+    line as a dict: pid, proc (the Popen), and zombie (a pid), tty (a path)
+    and tids (a list of ints) when the options asked for them."""
+    cmd = [helper("spawn"), *opts] + (["--", *argv] if argv is not None else [])
+    p = start(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ready, _, _ = select.select([p.stdout], [], [], timeout)
+    line = p.stdout.readline().decode() if ready else ""
+    if not line.startswith("ready "):
+        p.kill()
+        p.wait()
+        raise AssertionError(f"spawn {opts} failed: {line!r} {p.stderr.read().decode().strip()}")
+    p.stdout.close()
+    info = {"proc": p}
+    for kv in line.split()[1:]:
+        k, v = kv.split("=", 1)
+        info[k] = v if k == "tty" else [int(x) for x in v.split(",")] if k == "tids" else int(v)
+    assert info["pid"] == p.pid, (info, p.pid)
+    # the ready line comes just before pause()/read(): wait until it sleeps
+    wait_for(lambda: proc_stat(p.pid)[1][0] == "S", what=f"spawn {p.pid} to sleep")
+    return info
+
+
+def read(path, mode="r"):
+    """The whole file; text mode decodes bytes that are not UTF-8 as
+    surrogates (a command line or a comm may hold any byte)."""
+    if "b" in mode:
+        with open(path, mode) as f:
+            return f.read()
+    with open(path, mode, encoding="utf-8", errors="surrogateescape") as f:
+        return f.read()
+
+
+def proc_stat(pid):
+    """/proc/PID/stat as (comm, [fields from field 3 on]): field N of proc(5)
+    is f[N-3]. comm lies between the first '(' and the last ')'."""
+    s = read(f"/proc/{pid}/stat")
+    return s[s.index("(") + 1:s.rindex(")")], s[s.rindex(")") + 2:].split()
+
+
+def proc_status(pid):
+    """/proc/PID/status as {key: value}, values stripped."""
+    d = {}
+    for ln in read(f"/proc/{pid}/status").splitlines():
+        k, _, v = ln.partition(":")
+        d[k] = v.strip()
+    return d
+
+
+def btime():
+    """Boot time, Unix epoch seconds (/proc/stat btime)."""
+    return int(re.search(r"^btime (\d+)", read("/proc/stat"), re.M).group(1))
 
 
 def require_root():

@@ -10,7 +10,6 @@ import grp
 import os
 import pwd
 import re
-import select
 import shutil
 import sqlite3
 import subprocess
@@ -18,7 +17,7 @@ import tempfile
 import time
 
 import lib
-from lib import Skip, connect, q, q1, row
+from lib import Skip, btime, connect, proc_stat, proc_status, q, q1, read, row, spawn
 
 # The psgo descriptor columns, in table order. Later versions may append
 # more visible columns after these, never before or between them.
@@ -45,54 +44,8 @@ CAP_FIELDS = {"capinh": "CapInh", "capprm": "CapPrm", "capeff": "CapEff", "capbn
 
 # ---------------------------------------------------------------- helpers
 
-def spawn(*opts, argv=None, timeout=10):
-    """Start build/helpers/spawn with OPTS (and ARGV after "--"), wait for its
-    ready line and return it as a dict: pid, and zombie/tty/tids when set."""
-    cmd = [lib.helper("spawn"), *opts] + (["--", *argv] if argv is not None else [])
-    p = lib.start(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    ready, _, _ = select.select([p.stdout], [], [], timeout)
-    line = p.stdout.readline().decode() if ready else ""
-    if not line.startswith("ready "):
-        p.kill()
-        p.wait()
-        raise AssertionError(f"spawn {opts} failed: {line!r} {p.stderr.read().decode().strip()}")
-    p.stdout.close()
-    info = {"proc": p}
-    for kv in line.split()[1:]:
-        k, v = kv.split("=", 1)
-        info[k] = v if k == "tty" else [int(x) for x in v.split(",")] if k == "tids" else int(v)
-    assert info["pid"] == p.pid, (info, p.pid)
-    # the ready line comes just before pause()/read(): wait until it sleeps
-    lib.wait_for(lambda: proc_stat(p.pid)[1][0] == "S", what=f"spawn {p.pid} to sleep")
-    return info
-
-
-def read(path, mode="r"):
-    with open(path, mode) as f:
-        return f.read()
-
-
-def proc_stat(pid):
-    """/proc/PID/stat as (comm, [fields from field 3 on]) — field N is f[N-3]."""
-    s = read(f"/proc/{pid}/stat", "rb").decode("utf-8", "surrogateescape")
-    comm = s[s.index("(") + 1:s.rindex(")")]
-    return comm, s[s.rindex(")") + 2:].split()
-
-
-def proc_status(pid):
-    d = {}
-    for ln in read(f"/proc/{pid}/status").splitlines():
-        k, _, v = ln.partition(":")
-        d[k] = v.strip()
-    return d
-
-
 def uptime():
     return float(read("/proc/uptime").split()[0])
-
-
-def btime():
-    return int(re.search(r"^btime (\d+)", read("/proc/stat"), re.M).group(1))
 
 
 def user_name(uid):

@@ -26,15 +26,13 @@ import grp
 import os
 import pwd
 import re
-import select
 import shutil
-import signal
 import sqlite3
 import subprocess
 import time
 
 import lib
-from lib import Skip, connect, require_root
+from lib import Skip, btime, connect, proc_stat, proc_status, read, require_root, spawn
 
 ROOT = lib.ROOT
 SQL = os.path.join(ROOT, "sql")
@@ -86,29 +84,6 @@ def shadow(db, rows):
                    f"VALUES ({', '.join('?' * len(cols))})", [r[c] for c in cols])
 
 
-def read(path, mode="r"):
-    with open(path, mode) as f:
-        return f.read()
-
-
-def proc_stat(pid):
-    """/proc/PID/stat as (comm, fields from field 3 on): field N is f[N-3]."""
-    s = read(f"/proc/{pid}/stat", "rb").decode("utf-8", "surrogateescape")
-    return s[s.index("(") + 1:s.rindex(")")], s[s.rindex(")") + 2:].split()
-
-
-def proc_status(pid):
-    d = {}
-    for ln in read(f"/proc/{pid}/status").splitlines():
-        k, _, v = ln.partition(":")
-        d[k] = v.strip()
-    return d
-
-
-def btime():
-    return int(re.search(r"^btime (\d+)", read("/proc/stat"), re.M).group(1))
-
-
 def name_of(fn, i):
     try:
         return fn(int(i))[0]
@@ -139,25 +114,6 @@ def cmdline(pid):
     except OSError:
         return None
     return raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "surrogateescape")
-
-
-def spawn(*opts, argv=None, timeout=10):
-    """build/helpers/spawn with OPTS (and ARGV after --): wait for its ready
-    line, then until it sleeps; return {"pid": .., "zombie": .., "tty": ..}."""
-    cmd = [lib.helper("spawn"), *opts] + (["--", *argv] if argv is not None else [])
-    p = lib.start(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    ready, _, _ = select.select([p.stdout], [], [], timeout)
-    line = p.stdout.readline().decode() if ready else ""
-    if not line.startswith("ready "):
-        p.kill()
-        p.wait()
-        raise AssertionError(f"spawn {opts} failed: {line!r} {p.stderr.read().decode().strip()}")
-    info = {}
-    for kv in line.split()[1:]:
-        k, v = kv.split("=", 1)
-        info[k] = v if k in ("tty", "tids") else int(v)
-    lib.wait_for(lambda: proc_stat(p.pid)[1][0] == "S", what=f"spawn {p.pid} to sleep")
-    return info
 
 
 def start_group(argv, **kw):
