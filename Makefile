@@ -85,15 +85,26 @@ build-tests: all helpers $(B)/test_unit
 $(B):
 	@mkdir -p $(B)
 
-# The sqlite3 shell with the extension loaded: a ps -ef-like table, then the
-# shell's prompt when stdin is a terminal.
+# The sqlite3 shell with the extension loaded: sql/run.sql prints a header
+# and one line per process (ps -ef's columns; control characters in any
+# value print as '?'), each cut to the terminal's width when stdout is a
+# terminal (passed as @cols; `stty size` on stdout, else `tput cols`), whole
+# otherwise; then the shell's prompt when stdin is a terminal. What the
+# build prints goes to stderr: stdout holds the table only.
 run: deps
-	@$(BUILD) all
-	@if [ -t 0 ]; then \
-	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' \
-	    -cmd "$$(cat sql/run.sql)" :memory: ; \
+	@$(BUILD) all >&2
+	@exec 3>&1; cols=; \
+	if [ -t 1 ]; then \
+	  cols=$$(stty size <&3 2>/dev/null | cut -d' ' -f2); \
+	  case $$cols in ''|0|*[!0-9]*) cols=$$(tput cols 2>/dev/null);; esac; \
+	fi; \
+	case $$cols in ''|0|*[!0-9]*) cols=;; esac; \
+	set -- -cmd '.load $(B)/ps' -cmd '.mode list' -cmd '.headers off'; \
+	if [ -n "$$cols" ]; then set -- "$$@" -cmd ".parameter set @cols $$cols"; fi; \
+	if [ -t 0 ]; then \
+	  sqlite3 "$$@" -cmd '.read sql/run.sql' -cmd '.mode column' -cmd '.headers on' :memory: ; \
 	else \
-	  sqlite3 -cmd '.load $(B)/ps' -cmd '.mode column --wrap 0' :memory: < sql/run.sql ; \
+	  sqlite3 "$$@" :memory: '.read sql/run.sql' ; \
 	fi
 
 test: deps-test
