@@ -1,11 +1,13 @@
 """Shared helpers for the SQL tests: a connection with the extension loaded,
 real child processes with known properties (spawn, start), /proc read
-without the extension (read, proc_stat, proc_status, btime), and clean-up
-after each test.
+without the extension (read, proc_stat, proc_status, btime), what procps
+may print for a process the table read just before and just after it
+(procps_range), and clean-up after each test.
 
 Every process a test starts through spawn()/start() is killed and reaped by
 cleanup(), which the runner calls after each test.
 """
+import math
 import os
 import re
 import select
@@ -19,6 +21,7 @@ ROOT = os.path.dirname(HERE)
 # PSNAP_EXT: another build of the extension (e.g. build/asan/ps for make asan)
 EXT = os.environ.get("PSNAP_EXT") or os.path.join(ROOT, "build", "ps")
 HELPERS = os.path.join(ROOT, "build", "helpers")
+HZ = os.sysconf("SC_CLK_TCK")
 
 
 class Skip(Exception):
@@ -130,6 +133,49 @@ def proc_status(pid):
 def btime():
     """Boot time, Unix epoch seconds (/proc/stat btime)."""
     return int(re.search(r"^btime (\d+)", read("/proc/stat"), re.M).group(1))
+
+
+def boottime():
+    """CLOCK_BOOTTIME in seconds: the clock of /proc/uptime and of the
+    table's etime (the scan's instant less the start)."""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def procps_range(first, second):
+    """What procps 4.0.2 ps may print for a process that the table read
+    just before ps did and just after: FIRST and SECOND are the table's
+    (time, etime) of the process in those two reads. Returns {field: (lo,
+    hi)}, both inclusive, for ps's times, etimes, %cpu (a float) and C.
+
+    Between the two reads, derived rather than guessed:
+    - CPU time: the kernel keeps utime and stime from going backwards, so
+      the ticks ps read lie between those of the two table reads.
+    - Elapsed time: ps read /proc/uptime between the two table reads, kept
+      its 2 decimals, then truncated uptime * HZ to whole ticks: its elapsed
+      time lies between the first read's etime less 0.01 s and one tick, and
+      the second's (the table's etime is exact: CLOCK_BOOTTIME less the
+      start).
+    - %cpu is 100 * CPU ticks / elapsed ticks truncated to 0.1 (to whole
+      percent from 100 on, where ps drops the decimal); C truncates it to a
+      whole percent and caps it at 99; times and etimes truncate to seconds.
+    """
+    c_lo, c_hi = round(first[0] * HZ), round(second[0] * HZ)
+    e_lo, e_hi = first[1] - 0.01 - 1 / HZ, second[1]
+    eps = 1e-9  # ps's float arithmetic: keep exact boundaries on both sides
+
+    def shown(p):  # permille, truncated; printed without the decimal from 100.0 on
+        pm = math.floor(p * 10)
+        return pm / 10 if pm <= 999 else float(pm // 10)
+
+    # ps prints 0 when its elapsed time is not positive
+    p_lo = 100 * c_lo / HZ / e_hi * (1 - eps) if e_lo > 0 else 0.0
+    p_hi = 100 * c_hi / HZ / e_lo * (1 + eps) if e_lo > 0 else math.inf
+    return {
+        "time": (c_lo // HZ, c_hi // HZ),
+        "etime": (math.floor(max(e_lo, 0)), math.floor(e_hi)),
+        "pcpu": (shown(p_lo), shown(p_hi) if p_hi != math.inf else math.inf),
+        "c": (min(99, math.floor(p_lo)), min(99, math.floor(p_hi)) if p_hi != math.inf else 99),
+    }
 
 
 def require_root():
