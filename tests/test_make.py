@@ -31,8 +31,13 @@ from lib import Skip, spawn
 ROOT = lib.ROOT
 
 
+# make as a user types it: not as a sub-make of the make test that runs
+# this (a sub-make prints "Entering directory" lines on stdout)
+ENV = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+
+
 def make(*args, timeout=300, **kw):
-    return subprocess.run(["make", *args], cwd=ROOT, capture_output=True, text=True, errors="replace",
+    return subprocess.run(["make", *args], cwd=ROOT, env=ENV, capture_output=True, text=True, errors="replace",
                           timeout=timeout, **kw)
 
 
@@ -102,7 +107,8 @@ def check_table(out, newline):
 def test_make_run_prints_one_line_per_process():
     h = spawn(argv=HOSTILE)["pid"]
     before = numeric_pids()
-    r = subprocess.run(["make", "run"], cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, timeout=300)
+    r = subprocess.run(["make", "run"], cwd=ROOT, env=ENV, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=300)
     after = numeric_pids()
     assert r.returncode == 0, r.stderr.decode(errors="replace")
     rows = check_table(r.stdout, b"\n")
@@ -123,7 +129,7 @@ def run_on_a_pty(argv, cols, timeout=300):
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, cols, 0, 0))
     try:
-        p = lib.start(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
+        p = lib.start(argv, cwd=ROOT, env=ENV, stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)
     finally:
         os.close(slave)
     out, end = b"", time.monotonic() + timeout
