@@ -24,10 +24,16 @@
 **   );
 ** (generated from the registry in src/desc.c; this copy is for reading.)
 **
-** pidns = X joins the mount namespace of process X on a helper thread and
-** lists X's PID namespace as seen inside it (container pids and names),
-** with the host's view in hpid, huser, huid, hgroup, hgroups. NULL, or X
-** in the caller's own PID namespace, lists the caller's processes.
+** pidns = X lists the PID namespace of process X as the container sees it
+** (its pids, its user names), with the host's view in hpid, huser, huid,
+** hgroup, hgroups. Every row and value comes from the caller's own /proc;
+** the container lends names only, read by a helper thread under a
+** deadline (src/lend.c): past it, names stay numbers. The deadline is per
+** connection: SELECT ps_deadline(0.5) sets it (seconds; the previous value
+** is returned), SELECT ps_deadline() reads it. NULL, or X in the caller's
+** own PID namespace, lists the caller's processes. The snapshots of one
+** statement share one census of /proc (which process is in which PID
+** namespace): a join over N containers walks /proc once.
 **
 ** idxNum bits, set by xBestIndex and read by xFilter:
 **   0x001  pidns = ?           one argv value
@@ -42,6 +48,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "psnap.h"
 
@@ -53,11 +60,22 @@
 
 typedef struct ps_cursor ps_cursor;
 
+/* What a connection sets: shared by the table and ps_deadline(). */
+struct ps_conn {
+  unsigned deadline_ms; /* for a container's names */
+};
+
+typedef struct ps_vtab {
+  sqlite3_vtab base; /* Base class - must be first */
+  struct ps_conn *conn;
+} ps_vtab;
+
 struct ps_cursor {
-  sqlite3_vtab_cursor base; /* Base class - must be first */
-  struct psnap *snap;       /* The snapshot being read, or NULL */
-  unsigned src;             /* Sources to read (from idxNum) */
-  long long *targets;       /* pidns values, one per PID namespace; 0 = caller's */
+  sqlite3_vtab_cursor base;      /* Base class - must be first */
+  struct psnap *snap;            /* The snapshot being read, or NULL */
+  struct psnap_census *census;   /* Shared by the snapshots of this statement */
+  unsigned src;                  /* Sources to read (from idxNum) */
+  struct psnap_target *targets;  /* one per PID namespace; pid 0 = caller's */
   int ntargets;
   int itarget;     /* Index of the target of snap */
   long long *pids; /* pid constraint values, or NULL for all */
@@ -90,7 +108,7 @@ static char *schema(void) {
 
 /* xConnect (also xCreate-less: the table is eponymous-only). */
 static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
-  (void)aux, (void)argc, (void)argv;
+  (void)argc, (void)argv;
   char *sql = schema();
   if (!sql) return SQLITE_NOMEM;
   int rc = sqlite3_declare_vtab(db, sql);
@@ -100,10 +118,11 @@ static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, 
     return rc;
   }
   if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  sqlite3_vtab *vt = sqlite3_malloc(sizeof *vt);
+  ps_vtab *vt = sqlite3_malloc(sizeof *vt);
   if (!vt) return SQLITE_NOMEM;
   memset(vt, 0, sizeof *vt);
-  *ppVtab = vt;
+  vt->conn = aux;
+  *ppVtab = &vt->base;
   return SQLITE_OK;
 }
 
@@ -186,13 +205,15 @@ static void reset(ps_cursor *c) {
   c->snap = NULL;
   sqlite3_free(c->targets);
   sqlite3_free(c->pids);
-  c->targets = c->pids = NULL;
+  c->targets = NULL;
+  c->pids = NULL;
   c->ntargets = c->npids = c->itarget = 0;
   c->eof = 1;
 }
 
 static int psClose(sqlite3_vtab_cursor *cur) {
   reset((ps_cursor *)cur);
+  psnap_census_free(((ps_cursor *)cur)->census);
   sqlite3_free(cur);
   return SQLITE_OK;
 }
@@ -265,33 +286,41 @@ static int whole(sqlite3_value *v, long long *x) {
 }
 
 /*
-** One pidns value: NULL is the caller's namespace (0); otherwise a
-** positive integer, or an error naming the bad value. Values whose PID
-** namespace is already in the list are dropped, so each namespace is
-** snapshot once and no process appears twice.
+** One pidns value: NULL is the caller's namespace; otherwise a positive
+** integer, resolved once (psnap_target_resolve words its errors). Values
+** whose PID namespace is already in the list are dropped, so each
+** namespace is snapshot once and no process appears twice.
 */
 static int add_target(ps_cursor *c, sqlite3_value *v) {
   sqlite3_vtab *vt = c->base.pVtab;
   long long x = 0;
-  if (sqlite3_value_type(v) != SQLITE_NULL) {
-    if (!whole(v, &x) || x <= 0) {
-      char *what = shown(v);
-      if (!what) return SQLITE_NOMEM;
-      int rc = set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", what);
-      sqlite3_free(what);
-      return rc;
-    }
-  }
-  uint64_t ino = 0;
+  struct psnap_target t = {0};
   struct psnap_err err = {0};
-  if (x > 0 && psnap_pidns_inode(x, &ino, &err) < 0) return set_error(vt, "ps: %s", err.msg);
-  for (int i = 0; i < c->ntargets; i++) {
-    uint64_t other = 0;
-    if (c->targets[i] == x) return SQLITE_OK;
-    if (x > 0 && c->targets[i] > 0 && psnap_pidns_inode(c->targets[i], &other, &err) == 0 && other == ino)
-      return SQLITE_OK;
+  if (!v) { /* no pidns constraint: the caller's view, nothing to resolve */
+    c->targets = sqlite3_malloc(sizeof *c->targets);
+    if (!c->targets) return SQLITE_NOMEM;
+    memset(c->targets, 0, sizeof *c->targets);
+    c->ntargets = 1;
+    return SQLITE_OK;
   }
-  return push(&c->targets, &c->ntargets, x);
+  if (sqlite3_value_type(v) != SQLITE_NULL && (!whole(v, &x) || x <= 0)) {
+    char *what = shown(v);
+    if (!what) return SQLITE_NOMEM;
+    int rc = set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", what);
+    sqlite3_free(what);
+    return rc;
+  }
+  /* NULL names the caller's namespace: resolve our own pid for its inode */
+  if (psnap_target_resolve(x ? x : (long long)getpid(), &t, &err) < 0)
+    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(vt, "ps: %s", err.msg);
+  if (!x) t.pid = 0;
+  for (int i = 0; i < c->ntargets; i++)
+    if (c->targets[i].ns == t.ns) return SQLITE_OK;
+  struct psnap_target *nt = sqlite3_realloc64(c->targets, (sqlite3_uint64)(c->ntargets + 1) * sizeof *nt);
+  if (!nt) return SQLITE_NOMEM;
+  nt[c->ntargets++] = t;
+  c->targets = nt;
+  return SQLITE_OK;
 }
 
 /* One pid value: whole numbers only (pid = 'x' matches nothing). */
@@ -303,15 +332,21 @@ static int add_pid(ps_cursor *c, sqlite3_value *v) {
 
 /*
 ** Open the snapshot of target i. Returns SQLITE_OK, or an error with the
-** message from the library (no process, cannot join, ...).
+** message from the library (no process, permission, ...).
 */
 static int open_target(ps_cursor *c) {
-  struct psnap_cfg cfg = {.src = c->src, .target = c->targets[c->itarget]};
+  const struct psnap_target *t = &c->targets[c->itarget];
+  struct psnap_err err = {0};
+  if (t->level > 0 && !c->census && psnap_census_take(&c->census, &err) < 0)
+    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(c->base.pVtab, "ps: %s", err.msg);
+  struct psnap_cfg cfg = {.src = c->src,
+                          .target = t,
+                          .census = c->census,
+                          .deadline_ms = ((ps_vtab *)c->base.pVtab)->conn->deadline_ms};
   if (c->pids) {
     cfg.pids = c->pids;
     cfg.npids = (size_t)c->npids;
   }
-  struct psnap_err err = {0};
   int rc = psnap_open(&c->snap, &cfg, &err);
   if (rc == -ENOMEM) return SQLITE_NOMEM;
   if (rc < 0) return set_error(c->base.pVtab, "ps: %s", err.msg);
@@ -352,7 +387,7 @@ static int psFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, in
     if (a >= argc) return SQLITE_ERROR;
     rc = each_value(argv[a++], idxNum & IDX_PIDNS_IN, add_target, c);
   } else {
-    rc = push(&c->targets, &c->ntargets, 0);
+    rc = add_target(c, NULL);
   }
   if (rc == SQLITE_OK && (idxNum & IDX_PID)) {
     if (a >= argc) return SQLITE_ERROR;
@@ -423,5 +458,36 @@ static sqlite3_module ps_module = {
     /* xShadowName */ 0,
 };
 
-/* Register the ps table on a connection. */
-int ps_register_table(sqlite3 *db) { return sqlite3_create_module(db, "ps", &ps_module, 0); }
+/*
+** ps_deadline([seconds]): the deadline for a container's names on this
+** connection. With an argument (0.001 to 3600) it sets it; either way it
+** returns the value in force before the call, in seconds.
+*/
+static void ps_deadline(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  struct ps_conn *conn = sqlite3_user_data(ctx);
+  double before = conn->deadline_ms / 1000.0;
+  if (argc == 1) {
+    int t = sqlite3_value_numeric_type(argv[0]);
+    double v = sqlite3_value_double(argv[0]);
+    if ((t != SQLITE_INTEGER && t != SQLITE_FLOAT) || !(v >= 0.001 && v <= 3600)) {
+      sqlite3_result_error(ctx, "ps_deadline: seconds must be a number from 0.001 to 3600", -1);
+      return;
+    }
+    conn->deadline_ms = (unsigned)(v * 1000 + 0.5);
+  }
+  sqlite3_result_double(ctx, before);
+}
+
+/* Register the ps table and ps_deadline() on a connection. */
+int ps_register_table(sqlite3 *db) {
+  struct ps_conn *conn = sqlite3_malloc(sizeof *conn);
+  if (!conn) return SQLITE_NOMEM;
+  conn->deadline_ms = PSNAP_DEADLINE_MS;
+  /* the module owns conn: freed with the connection, or now on failure */
+  int rc = sqlite3_create_module_v2(db, "ps", &ps_module, conn, sqlite3_free);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_create_function(db, "ps_deadline", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, conn, ps_deadline, 0, 0);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_create_function(db, "ps_deadline", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, conn, ps_deadline, 0, 0);
+  return rc;
+}

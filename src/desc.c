@@ -40,12 +40,11 @@ static void set_decimal(struct psnap *s, struct psnap_value *v, uint32_t id) {
   set_text(v, s->scratch.p, (size_t)n);
 }
 
-/* The ids of the current row in the target's view (mapped through uid_map). */
-static uint32_t view_uid(struct psnap *s, int i) {
-  return s->mapped ? psnap_idmap_in(&s->uidmap, s->ss.uid[i], s->overflowuid) : s->ss.uid[i];
-}
+/* The ids of the current row in the view (mapped through the target's
+   uid_map; the identity map in the caller's own view). */
+static uint32_t view_uid(struct psnap *s, int i) { return psnap_idmap_in(&s->uidmap, s->ss.uid[i], s->overflowuid); }
 static uint32_t view_gid(struct psnap *s, uint32_t host_gid) {
-  return s->mapped ? psnap_idmap_in(&s->gidmap, host_gid, s->overflowgid) : host_gid;
+  return psnap_idmap_in(&s->gidmap, host_gid, s->overflowgid);
 }
 
 /* Seconds since the process started, at the snapshot's instant. */
@@ -127,9 +126,7 @@ static void get_huid(struct psnap *s, struct psnap_value *v) {
 }
 static void get_huser(struct psnap *s, struct psnap_value *v) { user_of(s, v, s->ss.uid[1], 1); }
 static void get_hgroup(struct psnap *s, struct psnap_value *v) { group_of(s, v, s->ss.gid[1], 1); }
-static void get_hpid(struct psnap *s, struct psnap_value *v) {
-  if (s->hpid > 0) set_int(v, s->hpid);
-}
+static void get_hpid(struct psnap *s, struct psnap_value *v) { set_int(v, s->hpid); }
 
 /*
 ** The supplementary groups, comma-joined: names in the target's view
@@ -267,7 +264,7 @@ static void get_syscall(struct psnap *s, struct psnap_value *v) {
 }
 
 static void get_pidns(struct psnap *s, struct psnap_value *v) {
-  if (s->target > 0) set_int(v, s->target);
+  if (s->target.pid > 0) set_int(v, s->target.pid);
 }
 
 #define STAT PSNAP_SRC_STAT
@@ -278,7 +275,7 @@ static void get_pidns(struct psnap *s, struct psnap_value *v) {
 const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
     [PSNAP_COL_USER] = {.name = "user",
                         .type = "TEXT",
-                        .src = STATUS,
+                        .src = STATUS | PSNAP_SRC_NAMES,
                         .flags = PG,
                         .code = "%U",
                         .header = "USER",
@@ -296,11 +293,11 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
                        .get = get_pid},
     [PSNAP_COL_PPID] = {.name = "ppid",
                         .type = "INTEGER",
-                        .src = STAT,
+                        .src = STAT | PSNAP_SRC_PARENT,
                         .flags = PG,
                         .code = "%P",
                         .header = "PPID",
-                        .from = "stat (4)",
+                        .from = "stat (4); in a namespace the parent's NSpid",
                         .doc = "parent process id (0 for a namespace's init)",
                         .get = get_ppid},
     [PSNAP_COL_PCPU] = {.name = "pcpu",
@@ -359,7 +356,7 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
                         .get = get_comm},
     [PSNAP_COL_GROUP] = {.name = "group",
                          .type = "TEXT",
-                         .src = STATUS,
+                         .src = STATUS | PSNAP_SRC_NAMES,
                          .flags = PG,
                          .code = "%G",
                          .header = "GROUP",
@@ -368,7 +365,7 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
                          .get = get_group},
     [PSNAP_COL_GROUPS] = {.name = "groups",
                           .type = "TEXT",
-                          .src = STATUS,
+                          .src = STATUS | PSNAP_SRC_NAMES,
                           .flags = GO,
                           .header = "GROUPS",
                           .from = "status Groups",
@@ -376,7 +373,7 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
                           .get = get_groups},
     [PSNAP_COL_RGROUP] = {.name = "rgroup",
                           .type = "TEXT",
-                          .src = STATUS,
+                          .src = STATUS | PSNAP_SRC_NAMES,
                           .flags = PG,
                           .code = "%g",
                           .header = "RGROUP",
@@ -385,7 +382,7 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
                           .get = get_rgroup},
     [PSNAP_COL_RUSER] = {.name = "ruser",
                          .type = "TEXT",
-                         .src = STATUS,
+                         .src = STATUS | PSNAP_SRC_NAMES,
                          .flags = PG,
                          .code = "%u",
                          .header = "RUSER",
@@ -509,10 +506,10 @@ const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {
                          .get = get_label},
     [PSNAP_COL_HPID] = {.name = "hpid",
                         .type = "INTEGER",
-                        .src = STAT | PSNAP_SRC_HOST,
+                        .src = STAT,
                         .flags = GO,
                         .header = "HPID",
-                        .from = "host status NSpid",
+                        .from = "the caller's /proc",
                         .doc = "pid on the host",
                         .get = get_hpid},
     [PSNAP_COL_HUSER] = {.name = "huser",

@@ -4,9 +4,10 @@
 ** On the host, names come from NSS (getpwuid_r/getgrgid_r), as ps(1) gets
 ** them, and are cached per snapshot: a scan of 2,000 processes asks NSS
 ** once per distinct id. Inside a container they come from the container's
-** own /etc/passwd and /etc/group, parsed as text (procfs.c): NSS there
-** would load modules and configuration from the container into the host
-** program. Terminal names come from one walk of /dev, on first use.
+** own /etc/passwd and /etc/group, lent (lend.c) and parsed as text
+** (procfs.c): NSS there would load modules and configuration from the
+** container into the host program. Terminal names come from the device
+** number (pts/N) or one walk of the view's /dev.
 */
 #include "snap.h"
 
@@ -98,33 +99,26 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
   return out;
 }
 
-/* The user name in the target's view: container files, or host NSS. */
-const char *names_user(struct psnap *s, uint32_t uid) {
-  return s->files ? psnap_idtab_find(&s->pw, uid) : names_host_user(s, uid);
-}
+/* The user name in the view: the view's own lookup (ns.c). */
+const char *names_user(struct psnap *s, uint32_t uid) { return s->view->user(s, uid); }
 
-/* The group name in the target's view. */
-const char *names_group(struct psnap *s, uint32_t gid) {
-  return s->files ? psnap_idtab_find(&s->gr, gid) : names_host_group(s, gid);
-}
+/* The group name in the view. */
+const char *names_group(struct psnap *s, uint32_t gid) { return s->view->group(s, gid); }
 
-/* Add the character devices of dirfd/sub to the terminal table. */
-static void tty_scan(struct psnap *s, const char *sub) {
-  /* pts is a mount point of its own: follow mounts, never symlinks */
-  int fd = sub ? openat(s->devfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : dup(s->devfd);
-  if (fd < 0) return;
-  DIR *d = fdopendir(fd);
+/* Add the character devices at the top of the caller's /dev to the table. */
+static void host_ttys(struct psnap *s) {
+  int fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) {
-    close(fd);
+    if (fd >= 0) close(fd);
     return;
   }
-  size_t cap = s->ntty;
+  size_t cap = 0;
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
-    if (de->d_name[0] == '.') continue;
-    if (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN) continue;
+    if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
     struct stat st;
-    /* never follow links: inside a container they could lead anywhere */
+    if (strlen(de->d_name) >= sizeof s->tty->name) continue;
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
     if (s->ntty == cap) {
       size_t ncap = cap ? cap * 2 : 64;
@@ -133,49 +127,49 @@ static void tty_scan(struct psnap *s, const char *sub) {
       s->tty = nt;
       cap = ncap;
     }
-    struct ttyname *t = &s->tty[s->ntty];
-    t->rdev = st.st_rdev;
-    if (strlen(de->d_name) + 5 > sizeof t->name) continue;
-    snprintf(t->name, sizeof t->name, "%.4s%s%.40s", sub ? sub : "", sub ? "/" : "", de->d_name);
+    s->tty[s->ntty].rdev = st.st_rdev;
+    snprintf(s->tty[s->ntty].name, sizeof s->tty->name, "%s", de->d_name);
     s->ntty++;
   }
   closedir(d);
 }
 
+/* The host's terminal names: one walk of /dev on first use. */
+const struct ttyname *names_host_ttys(struct psnap *s, size_t *n) {
+  if (!s->have_tty) {
+    s->have_tty = 1;
+    host_ttys(s);
+  }
+  *n = s->ntty;
+  return s->tty;
+}
+
 /*
 ** The name of the terminal with this tty_nr (stat field 7), as ps prints
-** it: "pts/3", "tty1", "ttyS0"; NULL when the process has none. The table
-** is one walk of /dev and its pts directory, made the first time a process
-** with a terminal is seen. Within it, tty and pts names win over aliases
-** such as console for the same device.
+** it: "pts/3", "tty1", "ttyS0"; NULL when the process has none, "?" when
+** its name is unknown. Unix98 pseudo-terminals (majors 136-143) are named
+** by their number alone, as procps does: no file system is asked. Other
+** names come from the view's table of /dev (the caller's /dev on the
+** host, the container's, lent, in a container), where tty names win over
+** aliases such as console for the same device.
 */
 const char *names_tty(struct psnap *s, int tty_nr) {
   if (tty_nr == 0) return NULL;
   unsigned maj = major((dev_t)(unsigned)tty_nr), min = minor((dev_t)(unsigned)tty_nr);
-  dev_t dev = makedev(maj, min);
-  if (!s->have_tty) {
-    s->have_tty = 1;
-    if (s->devfd < 0) s->devfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (s->devfd >= 0) {
-      tty_scan(s, NULL);
-      tty_scan(s, "pts");
-    }
-  }
-  const char *best = NULL;
-  for (size_t i = 0; i < s->ntty; i++) {
-    if (s->tty[i].rdev != dev) continue;
-    const char *n = s->tty[i].name;
-    if (!best || (strncmp(n, "tty", 3) == 0 || strncmp(n, "pts/", 4) == 0)) best = n;
-  }
-  if (best) return best;
-  /* Unix98 pseudo-terminals (majors 136-143) are named by number alone,
-     even when their devpts instance is not mounted where we look. */
   if (maj >= 136 && maj <= 143) {
     if (snap_scratch(s, 32) < 0) return NULL;
     snprintf(s->scratch.p, 32, "pts/%u", (maj - 136) * 256 + min);
     return s->scratch.p;
   }
-  return NULL;
+  dev_t dev = makedev(maj, min);
+  size_t n;
+  const struct ttyname *t = s->view->ttys(s, &n);
+  const char *best = NULL;
+  for (size_t i = 0; i < n; i++) {
+    if (t[i].rdev != dev) continue;
+    if (!best || strncmp(t[i].name, "tty", 3) == 0) best = t[i].name;
+  }
+  return best ? best : "?";
 }
 
 /* Free the name caches and the terminal table. */

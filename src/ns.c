@@ -1,135 +1,465 @@
 /*
-** ns.c: snapshots of another PID namespace (a container).
+** ns.c: views of the process table: the caller's own PID namespace, or the
+** PID namespace of a target process (a container).
 **
-** Like psgo, we read a container's processes from its own /proc, inside
-** its mount namespace, so pids, terminals and names are the container's.
-** Unlike psgo, the caller's thread never changes namespace and the scan
-** itself does not run in the container: a short-lived helper thread
-** unshares its fs state (setns(CLONE_NEWNS) refuses a thread that shares
-** it), joins the target's mount namespace, opens /proc and /dev there and
-** reads /etc/passwd and /etc/group as plain bytes, then exits. The caller
-** reads everything else through those directory fds, refusing symlinks and
-** mount crossings (snap_openat), so nothing the container controls can
-** lead a path back into the host's filesystem, and nothing from the
-** container is ever executed or configured in (no NSS, no dlopen).
+** A container is hostile input: it may mount anything over its own /proc,
+** fork and exit fast enough to reuse its pids within a clock tick, or
+** unshare another PID namespace. So every row and every per-process value
+** comes from the caller's own /proc, which the container cannot touch:
 **
-** When the target's mount namespace has no /proc of the target's PID
-** namespace (a plain `unshare --pid`, or a container that mounts none),
-** the host's /proc is filtered instead: the members are the processes whose
-** PID namespace is the target's or below it, and their pids in the
-** container's view are read from NSpid.
+**   - the rows are the processes whose PID namespace (ns/pid inode) is the
+**     target's, or nested below it (a census of /proc, one ns/pid look per
+**     process, shared by the snapshots of a statement);
+**   - a row's pid, process group and session in the view are its NSpid,
+**     NSpgid and NSsid entries at the target's level, read from the row's
+**     own status: the host pid is the row's identity, never a guess;
+**   - there is no NSppid: the parent's pid in the view is the NSpid of the
+**     parent's own status, confirmed to still be the parent (map_parent).
+**
+** The container lends names only (lend.c); nothing here opens a file of its
+** filesystem, and no thread changes namespace.
 */
 #include "snap.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/magic.h>
-#include <linux/openat2.h>
 #include <linux/nsfs.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
-/* The largest /etc/passwd or /etc/group read from a container. */
-#define ETC_MAX (16u << 20)
-
-/* Work handed to the helper thread, and what it brings back. */
-struct join {
-  int mntfd;                      /* in: the target's ns/mnt */
-  int err;                        /* out: 0, or the errno of the step that failed */
-  const char *what;               /* out: the step that failed */
-  int procfd;                     /* out: /proc inside, or -1 */
-  int devfd;                      /* out: /dev inside, or -1 */
-  struct psnap_buf passwd, group; /* out: the files' bytes (empty if absent) */
+/* A PID namespace seen in a census, with its ancestors up to the caller's. */
+struct cns {
+  uint64_t ino;
+  int nanc;                              /* ancestors known (-1: not walked yet) */
+  uint64_t anc[PSNAP_MAX_PIDNS_LEVEL + 1]; /* parent first */
 };
 
-/*
-** Open a path of the container from its root (rootfd): absolute symlinks
-** resolve inside the container (RESOLVE_IN_ROOT) and magic links such as
-** /proc/PID/root, which could lead to another root, are refused. Kernels
-** before 5.6 have no openat2: the last component is then at least not
-** followed. Returns the fd or -1.
-*/
-static int open_in_root(int rootfd, const char *path, int flags) {
-  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-  if (fd < 0 && errno == ENOSYS) fd = openat(rootfd, path, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-  return fd;
-}
+struct psnap_census {
+  struct cproc {
+    int hpid;
+    int ns; /* index into nsv; -1: unknown (ns/pid not readable) */
+  } * p;
+  size_t n, cap;
+  struct cns *nsv;
+  size_t nns, capns;
+  uint64_t own; /* the caller's PID namespace */
+  int procfd;   /* open during the walk only */
+  int last;     /* index of the namespace found last (cache) */
+};
 
-/*
-** Read a regular file of the container without blocking: a FIFO or device
-** planted at /etc/passwd must not hang or feed the host program.
-*/
-static int read_etc(int rootfd, const char *path, struct psnap_buf *b) {
-  int fd = open_in_root(rootfd, path, O_RDONLY | O_NONBLOCK);
-  if (fd < 0) return 0; /* none: names stay numbers */
+static const char NEEDS_PTRACE[] = " (needs ptrace access: the same user, or CAP_SYS_PTRACE)";
+
+/* The inode of a namespace link below dirfd, or 0 with errno set. */
+static uint64_t ns_inode(int dirfd, const char *path) {
   struct stat st;
-  int rc = 0;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) rc = psnap_readfd(fd, b, ETC_MAX);
-  if (rc < 0) b->len = 0;
-  close(fd);
-  return rc == -ENOMEM ? rc : 0;
+  return fstatat(dirfd, path, &st, 0) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-/* The helper thread: join, open, read, exit. Its fs state dies with it. */
-static void *join_thread(void *arg) {
-  struct join *j = arg;
-  if (unshare(CLONE_FS) < 0) {
-    j->err = errno, j->what = "unshare";
-    return NULL;
+/* Walk up from a ns/pid link to the caller's namespace: the ancestors. */
+static void walk_ancestors(struct psnap_census *c, struct cns *ns, int hpid) {
+  char path[40];
+  snprintf(path, sizeof path, "%d/ns/pid", hpid);
+  int fd = openat(c->procfd, path, O_RDONLY | O_CLOEXEC);
+  ns->nanc = 0;
+  /* NS_GET_PARENT fails (EPERM) above the caller's own namespace */
+  while (fd >= 0 && ns->nanc <= PSNAP_MAX_PIDNS_LEVEL) {
+    int up = ioctl(fd, NS_GET_PARENT);
+    close(fd);
+    fd = up;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) break;
+    ns->anc[ns->nanc++] = (uint64_t)st.st_ino;
+    if ((uint64_t)st.st_ino == c->own) break;
   }
-  if (setns(j->mntfd, CLONE_NEWNS) < 0) {
-    j->err = errno, j->what = "setns";
-    return NULL;
-  }
-  /* setns() moved this thread's root and cwd to the namespace's root */
-  int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (rootfd < 0) {
-    j->err = errno, j->what = "open /";
-    return NULL;
-  }
-  j->procfd = open_in_root(rootfd, "proc", O_RDONLY | O_DIRECTORY);
-  j->devfd = open_in_root(rootfd, "dev", O_RDONLY | O_DIRECTORY);
-  if (read_etc(rootfd, "etc/passwd", &j->passwd) < 0 || read_etc(rootfd, "etc/group", &j->group) < 0)
-    j->err = ENOMEM, j->what = "read /etc";
-  close(rootfd);
-  return NULL;
+  if (fd >= 0) close(fd);
 }
 
-/* Count the entries of an NSpid line and return the last one. */
-static int nspid_last(const char *p, size_t n, unsigned long long *last) {
-  const char *end = p + n;
-  unsigned long long v;
-  int k = 0;
-  while (psnap_next_uint(&p, end, &v)) *last = v, k++;
-  return k;
+/* The census index of namespace ino, added (and walked up) when new. */
+static int census_ns(struct psnap_census *c, uint64_t ino, int hpid) {
+  if (c->last >= 0 && c->nsv[c->last].ino == ino) return c->last;
+  for (size_t i = 0; i < c->nns; i++)
+    if (c->nsv[i].ino == ino) return c->last = (int)i;
+  if (c->nns == c->capns) {
+    size_t ncap = c->capns ? c->capns * 2 : 16;
+    void *nv = psnap_realloc(c->nsv, ncap * sizeof *c->nsv);
+    if (!nv) return -ENOMEM;
+    c->nsv = nv;
+    c->capns = ncap;
+  }
+  struct cns *ns = &c->nsv[c->nns];
+  ns->ino = ino;
+  ns->nanc = 0;
+  if (ino != c->own) walk_ancestors(c, ns, hpid);
+  return c->last = (int)c->nns++;
 }
 
-/* The NSpid entry at a level (0 = the caller's), or 0. */
-static int nspid_at(const char *p, size_t n, int level) {
-  const char *end = p + n;
-  unsigned long long v;
-  for (int k = 0; psnap_next_uint(&p, end, &v); k++)
-    if (k == level) return v <= INT_MAX ? (int)v : 0;
+/* One process of the census walk. */
+static int census_one(void *arg, int pid) {
+  struct psnap_census *c = arg;
+  char path[40];
+  snprintf(path, sizeof path, "%d/ns/pid", pid);
+  uint64_t ino = ns_inode(c->procfd, path);
+  if (!ino && (errno == ENOENT || errno == ESRCH)) return 0; /* gone */
+  int k = ino ? census_ns(c, ino, pid) : -1;
+  if (k == -ENOMEM) return -ENOMEM;
+  if (c->n == c->cap) {
+    size_t ncap = c->cap ? c->cap * 2 : 1024;
+    void *np = psnap_realloc(c->p, ncap * sizeof *c->p);
+    if (!np) return -ENOMEM;
+    c->p = np;
+    c->cap = ncap;
+  }
+  c->p[c->n].hpid = pid;
+  c->p[c->n].ns = k;
+  c->n++;
   return 0;
 }
 
-/* Read a small number from a file below the host /proc. */
+static int by_hpid(const void *a, const void *b) {
+  const struct cproc *x = a, *y = b;
+  return x->hpid < y->hpid ? -1 : x->hpid > y->hpid;
+}
+
+/* Free a census (NULL is fine). */
+void psnap_census_free(struct psnap_census *c) {
+  if (!c) return;
+  psnap_free(c->p);
+  psnap_free(c->nsv);
+  psnap_free(c);
+}
+
+/*
+** Take a census of the caller's /proc: each process with its PID
+** namespace. A process whose ns/pid the caller may not read (another
+** user's, without CAP_SYS_PTRACE) is noted with an unknown namespace: it is
+** in no container view. Returns 0 with *out set, or -errno with err set.
+*/
+int psnap_census_take(struct psnap_census **out, struct psnap_err *err) {
+  *out = NULL;
+  struct psnap_census *c = psnap_calloc(sizeof *c);
+  if (!c) {
+    snap_err(err, ENOMEM, "out of memory");
+    return -ENOMEM;
+  }
+  c->last = -1;
+  c->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = c->procfd < 0 ? -errno : 0;
+  if (rc == 0) {
+    c->own = ns_inode(c->procfd, "self/ns/pid");
+    if (!c->own) rc = -errno;
+  }
+  if (rc == 0) rc = snap_walk(c->procfd, census_one, c);
+  if (c->procfd >= 0) close(c->procfd);
+  c->procfd = -1;
+  if (rc < 0) {
+    if (rc == -ENOMEM)
+      snap_err(err, ENOMEM, "out of memory");
+    else
+      snap_err(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
+    psnap_census_free(c);
+    return rc;
+  }
+  if (c->n > 1) qsort(c->p, c->n, sizeof *c->p, by_hpid);
+  *out = c;
+  return 0;
+}
+
+/* Is census namespace k the target's, or nested below it? */
+static int census_member(const struct psnap_census *c, int k, uint64_t target) {
+  if (k < 0) return 0;
+  const struct cns *ns = &c->nsv[k];
+  if (ns->ino == target) return 1;
+  for (int i = 0; i < ns->nanc; i++)
+    if (ns->anc[i] == target) return 1;
+  return 0;
+}
+
+/*
+** Resolve a pidns argument: the PID namespace of pid, and its level below
+** the caller's. The one place that checks the value and words its errors.
+** A process whose ns/pid we may not read but whose NSpid has a single
+** level is in the caller's own namespace. 0 or -errno with err set.
+*/
+int psnap_target_resolve(long long pid, struct psnap_target *t, struct psnap_err *err) {
+  char name[24];
+  memset(t, 0, sizeof *t);
+  t->pid = pid;
+  if (pid <= 0) {
+    snap_err(err, EINVAL, "pidns must be a positive integer (a pid), not %lld", pid);
+    return -EINVAL;
+  }
+  if (pid > INT_MAX) {
+    snap_err(err, ESRCH, "no process %lld (pids end at %d)", pid, INT_MAX);
+    return -ESRCH;
+  }
+  int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (procfd < 0) {
+    int e = errno;
+    snap_err(err, e, "cannot open /proc: %s", strerror(e));
+    return -e;
+  }
+  snprintf(name, sizeof name, "%lld", pid);
+  int xfd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = xfd < 0 ? -errno : 0;
+  struct psnap_buf b = {0};
+  int levels = 0;
+  uint64_t own = ns_inode(procfd, "self/ns/pid");
+  if (rc == 0) {
+    /* Both through xfd: one process, even if the pid is reused meanwhile */
+    t->ns = ns_inode(xfd, "ns/pid");
+    int e = errno;
+    rc = psnap_readat(xfd, "status", 0, &b, PSNAP_SMALL_MAX);
+    if (rc == 0) {
+      struct psnap_status ss;
+      psnap_parse_status(b.p, b.len, &ss);
+      levels = ss.nspid ? psnap_list_count(ss.nspid, ss.nspid_len) : 0;
+      if (!t->ns && levels == 1) t->ns = own;
+      if (!t->ns) rc = -e;
+    }
+  }
+  psnap_buf_free(&b);
+  if (xfd >= 0) close(xfd);
+  close(procfd);
+  if (rc == -ENOENT || rc == -ESRCH) {
+    snap_err(err, ESRCH, "no process %lld", pid);
+    return -ESRCH;
+  }
+  if (rc < 0) {
+    snap_err(err, -rc, "cannot read the PID namespace of pid %lld: %s%s", pid, strerror(-rc),
+             rc == -EACCES || rc == -EPERM ? NEEDS_PTRACE : "");
+    return rc;
+  }
+  if (!own || levels < 1) {
+    snap_err(err, ENOTSUP, "cannot read the PID namespaces of pid %lld: no NSpid in its status", pid);
+    return -ENOTSUP;
+  }
+  t->level = t->ns == own ? 0 : levels - 1;
+  return 0;
+}
+
+/* ---- the caller's own namespace ---- */
+
+struct push {
+  struct psnap *s;
+  size_t cap;
+};
+
+static int host_add(void *arg, int pid) {
+  struct push *p = arg;
+  return snap_push_pid(p->s, &p->cap, pid);
+}
+
+/*
+** Every numeric entry of /proc, or the pids asked for. The caller's own
+** /proc holds every process of its namespace and of those below it.
+*/
+static int host_list(struct psnap *s) {
+  size_t cap = 0;
+  int rc = 0;
+  if (s->cfg.pids) {
+    for (size_t i = 0; i < s->cfg.npids && rc == 0; i++)
+      if (s->cfg.pids[i] > 0 && s->cfg.pids[i] <= INT_MAX) rc = snap_push_pid(s, &cap, s->cfg.pids[i]);
+    return rc;
+  }
+  struct push p = {.s = s};
+  return snap_walk(s->procfd, host_add, &p);
+}
+
+static int host_after_status(struct psnap *s) {
+  s->pid = s->hpid;
+  return 0;
+}
+
+static int host_finish(struct psnap *s, int pidfd) {
+  (void)pidfd;
+  s->pid = s->hpid;
+  s->loaded |= PSNAP_SRC_PARENT;
+  return 0;
+}
+
+const struct view ns_host_view = {.need = 0,
+                                  .list = host_list,
+                                  .after_status = host_after_status,
+                                  .finish = host_finish,
+                                  .user = names_host_user,
+                                  .group = names_host_group,
+                                  .ttys = names_host_ttys};
+
+/* ---- another PID namespace ---- */
+
+/* The census members of the target namespace, in host pid order. */
+static int pidns_list(struct psnap *s) {
+  size_t cap = 0;
+  const struct psnap_census *c = s->census;
+  for (size_t i = 0; i < c->n; i++) {
+    if (!census_member(c, c->p[i].ns, s->target.ns)) continue;
+    int rc = snap_push_pid(s, &cap, c->p[i].hpid);
+    if (rc < 0) return rc;
+  }
+  return 0;
+}
+
+static int cmp_ll(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* An id at the target's level of an NSpid-style list, or -1. */
+static int at_level(struct psnap *s, const char *list, size_t n) {
+  unsigned long long v;
+  if (!list || !psnap_list_at(list, n, s->target.level, &v) || v > INT_MAX) return -1;
+  return (int)v;
+}
+
+/*
+** The row's pid in the view is its NSpid at the target's level. A process
+** with no such level is not (any more) in the namespace: a host pid taken
+** by another process since the census.
+*/
+static int pidns_after_status(struct psnap *s) {
+  int pid = at_level(s, s->ss.nspid, s->ss.nspid_len);
+  if (pid <= 0) return 1;
+  s->pid = pid;
+  long long key = pid;
+  if (s->cfg.pids && !bsearch(&key, s->cfg.pids, s->cfg.npids, sizeof key, cmp_ll)) return 1;
+  return 0;
+}
+
+static long long boottime_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int by_parent(const void *a, const void *b) {
+  const struct parent *x = a, *y = b;
+  return x->hpid < y->hpid ? -1 : x->hpid > y->hpid;
+}
+
+/*
+** Open the process at host pid hpid and read its pid in the view. The
+** caller confirms afterwards that it still is the parent. Returns the entry
+** (updated or added), or NULL when out of memory.
+*/
+static struct parent *parent_read(struct psnap *s, int hpid, struct parent *e) {
+  char name[16];
+  long long t = boottime_ns();
+  int vpid = 0;
+  snprintf(name, sizeof name, "%d", hpid);
+  struct psnap_buf b = {0};
+  s->opened++;
+  int fd = openat(s->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    s->opened++;
+    int rc = psnap_readat(fd, "status", 0, &b, PSNAP_SMALL_MAX);
+    close(fd);
+    if (rc == -ENOMEM) return NULL;
+    if (rc == 0) {
+      struct psnap_status ps;
+      psnap_parse_status(b.p, b.len, &ps);
+      vpid = at_level(s, ps.nspid, ps.nspid_len);
+      if (vpid < 0) vpid = 0; /* the parent is outside the namespace */
+    }
+  }
+  psnap_buf_free(&b);
+  if (!e) {
+    if (s->nparents == s->capparents) {
+      size_t ncap = s->capparents ? s->capparents * 2 : 64;
+      void *np = psnap_realloc(s->parents, ncap * sizeof *s->parents);
+      if (!np) return NULL;
+      s->parents = np;
+      s->capparents = ncap;
+    }
+    size_t i = s->nparents;
+    while (i > 0 && s->parents[i - 1].hpid > hpid) i--;
+    memmove(&s->parents[i + 1], &s->parents[i], (s->nparents - i) * sizeof *s->parents);
+    s->nparents++;
+    e = &s->parents[i];
+    e->hpid = hpid;
+  }
+  e->vpid = vpid;
+  e->opened_ns = t;
+  return e;
+}
+
+/*
+** The parent's pid in the view. A parent is always older than its child
+** (a process is adopted only by an ancestor, or its namespace's init), so
+** an entry opened after the child was born names the child's parent for
+** as long as the child's ppid stays the same: the parent was alive when it
+** was opened. Otherwise open the parent now and re-read the child's stat
+** to confirm its ppid did not change meanwhile (a parent that exited and
+** whose pid was taken). 0, 1 to skip the row (it vanished), or -errno.
+*/
+static int map_parent(struct psnap *s, int pidfd) {
+  for (int tries = 0; tries < 3; tries++) {
+    int hp = s->st.ppid;
+    if (hp <= 0) {
+      s->st.ppid = 0;
+      s->loaded |= PSNAP_SRC_PARENT;
+      return 0;
+    }
+    struct parent key = {.hpid = hp};
+    struct parent *e = bsearch(&key, s->parents, s->nparents, sizeof key, by_parent);
+    long long born_by = (long long)(s->st.start + 1) * (1000000000LL / s->hz);
+    if (e && born_by <= e->opened_ns) {
+      s->st.ppid = e->vpid;
+      s->loaded |= PSNAP_SRC_PARENT;
+      return 0;
+    }
+    e = parent_read(s, hp, e);
+    if (!e) return -ENOMEM;
+    int vpid = e->vpid;
+    s->opened++;
+    int rc = psnap_readat(pidfd, "stat", 0, &s->b[B_STAT], PSNAP_SMALL_MAX);
+    if (rc == -ENOMEM) return rc;
+    if (rc < 0 || psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) return 1;
+    if (s->st.ppid == hp) {
+      s->st.ppid = vpid;
+      s->loaded |= PSNAP_SRC_PARENT;
+      return 0;
+    }
+  }
+  return 0; /* reparented on every try: the ppid stays unknown (NULL) */
+}
+
+/* Process group and session from NSpgid and NSsid; the parent if asked. */
+static int pidns_finish(struct psnap *s, int pidfd) {
+  int rc = s->src & PSNAP_SRC_PARENT ? map_parent(s, pidfd) : 0; /* may read stat again */
+  int pg = at_level(s, s->ss.nspgid, s->ss.nspgid_len);
+  int sid = at_level(s, s->ss.nssid, s->ss.nssid_len);
+  s->st.pgrp = pg > 0 ? pg : 0; /* 0: the leader is outside the namespace */
+  s->st.session = sid > 0 ? sid : 0;
+  return rc;
+}
+
+/* Names the container lent; none when it lent nothing in time. */
+static const char *lent_user(struct psnap *s, uint32_t uid) { return psnap_idtab_find(&s->lent.pw, uid); }
+static const char *lent_group(struct psnap *s, uint32_t gid) { return psnap_idtab_find(&s->lent.gr, gid); }
+static const struct ttyname *lent_ttys(struct psnap *s, size_t *n) {
+  *n = s->lent.ntty;
+  return s->lent.tty;
+}
+
+const struct view ns_pidns_view = {.need = PSNAP_SRC_STATUS,
+                                   .list = pidns_list,
+                                   .after_status = pidns_after_status,
+                                   .finish = pidns_finish,
+                                   .user = lent_user,
+                                   .group = lent_group,
+                                   .ttys = lent_ttys};
+
+/* Read a small number from a file below the caller's /proc. */
 static uint32_t read_u32(struct psnap *s, const char *name, uint32_t dflt) {
   struct psnap_buf b = {0};
   uint32_t v = dflt;
-  if (psnap_readat(s->hostfd, name, 0, &b, 64) == 0) {
+  if (psnap_readat(s->procfd, name, 0, &b, 64) == 0) {
     const char *p = b.p;
     unsigned long long x;
     if (psnap_next_uint(&p, b.p + b.len, &x) && x <= UINT32_MAX) v = (uint32_t)x;
@@ -138,7 +468,7 @@ static uint32_t read_u32(struct psnap *s, const char *name, uint32_t dflt) {
   return v;
 }
 
-/* Read and parse one of the target's id maps. */
+/* Read and parse one of the target's id maps: 0 or -errno. */
 static int read_map(struct psnap *s, int xfd, const char *name, struct psnap_idmap *m) {
   struct psnap_buf b = {0};
   s->opened++;
@@ -148,262 +478,105 @@ static int read_map(struct psnap *s, int xfd, const char *name, struct psnap_idm
   return rc;
 }
 
-static int by_hpid(const void *a, const void *b) {
-  const struct member *x = a, *y = b;
-  return x->hpid < y->hpid ? -1 : x->hpid > y->hpid;
-}
-static int by_cpid(const void *a, const void *b) {
-  const struct member *x = a, *y = b;
-  return x->cpid < y->cpid ? -1 : x->cpid > y->cpid;
+/* The identity map: ids in the caller's view. */
+static void identity(struct psnap_idmap *m) {
+  m->n = 1;
+  m->e[0].inside = m->e[0].outside = 0;
+  m->e[0].count = UINT32_MAX;
 }
 
 /*
-** Is the PID namespace of host process name ("1234") the target's, or one
-** nested below it? Walks up with NS_GET_PARENT, which stops (EPERM) at the
-** caller's own namespace.
+** The process that lends the namespace's names: the target, unless it has
+** no root any more (a zombie), then the namespace's init, else its lowest
+** live member. Returns an open /proc directory fd, or -errno.
 */
-static int below_target(struct psnap *s, const char *name, uint64_t ino, uint64_t own) {
-  if (ino == s->target_ns) return 1;
-  if (ino == own) return 0;
-  char path[40];
-  snprintf(path, sizeof path, "%s/ns/pid", name);
-  int fd = openat(s->hostfd, path, O_RDONLY | O_CLOEXEC);
-  int found = 0;
-  for (int depth = 0; fd >= 0 && depth < 33 && !found; depth++) {
-    int up = ioctl(fd, NS_GET_PARENT);
-    close(fd);
-    fd = up;
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) break;
-    if ((uint64_t)st.st_ino == s->target_ns) found = 1;
-    if ((uint64_t)st.st_ino == own) break;
-  }
+static int lender(struct psnap *s) {
+  char name[24], link[8];
+  snprintf(name, sizeof name, "%lld", s->target.pid);
+  int fd = openat(s->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  /* readlink of root is d_path text only: it touches no file system */
+  if (fd >= 0 && ns_inode(fd, "ns/pid") == s->target.ns && readlinkat(fd, "root", link, sizeof link) > 0) return fd;
   if (fd >= 0) close(fd);
-  return found;
+  int best = -1, bestv = INT_MAX;
+  struct psnap_buf b = {0};
+  for (size_t i = 0; i < s->npids && bestv > 1; i++) {
+    snprintf(name, sizeof name, "%lld", s->pids[i]);
+    int pfd = openat(s->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0) continue;
+    struct psnap_status ps;
+    int v = -1;
+    if (ns_inode(pfd, "ns/pid") == s->target.ns && readlinkat(pfd, "root", link, sizeof link) > 0 &&
+        psnap_readat(pfd, "status", 0, &b, PSNAP_SMALL_MAX) == 0) {
+      psnap_parse_status(b.p, b.len, &ps);
+      v = at_level(s, ps.nspid, ps.nspid_len);
+    }
+    if (v > 0 && v < bestv) {
+      if (best >= 0) close(best);
+      best = pfd, bestv = v;
+    } else {
+      close(pfd);
+    }
+  }
+  psnap_buf_free(&b);
+  return best >= 0 ? best : -ESRCH;
 }
 
 /*
-** Find the members of the target's PID namespace in the host's /proc: the
-** host pid and the container pid of each. Used for hpid, and to list the
-** rows when the container has no /proc of its own. 0 or -errno.
+** Choose the snapshot's view. The caller's own namespace lists its /proc;
+** another namespace lists the census members, maps ids through the
+** target's uid_map and gid_map, and borrows the container's names when a
+** column needs them. 0 or -errno with err set.
 */
-int ns_members(struct psnap *s) {
-  if (s->have_mem) return 0;
-  struct stat st;
-  if (fstatat(s->hostfd, "self/ns/pid", &st, 0) < 0) return -errno;
-  uint64_t own = (uint64_t)st.st_ino;
-  int fd = dup(s->hostfd);
-  if (fd < 0) return -errno;
-  lseek(fd, 0, SEEK_SET);
-  DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return -ENOMEM;
+int ns_open_view(struct psnap *s, struct psnap_err *err) {
+  identity(&s->uidmap);
+  identity(&s->gidmap);
+  if (s->target.level == 0) {
+    s->view = &ns_host_view;
+    return 0;
   }
-  size_t cap = 0;
-  int rc = 0;
-  struct dirent *de;
-  struct psnap_buf b = {0};
-  while ((de = readdir(d)) != NULL) {
-    const char *n = de->d_name;
-    if (*n < '1' || *n > '9' || strlen(n) > 10) continue;
-    /* Everything about one process through one directory fd: a pid reused
-       meanwhile cannot mix two processes in one member. */
-    int pfd = openat(s->hostfd, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (pfd < 0) continue;
-    s->opened += 3;
-    struct psnap_status ss;
-    struct psnap_stat pst;
-    int cpid = 0;
-    if (fstatat(pfd, "ns/pid", &st, 0) == 0 && below_target(s, n, (uint64_t)st.st_ino, own) &&
-        psnap_readat(pfd, "status", 0, &b, 1u << 20) == 0) {
-      psnap_parse_status(b.p, b.len, &ss);
-      cpid = ss.nspid ? nspid_at(ss.nspid, ss.nspid_len, s->target_level) : 0;
-      if (cpid > 0 && (psnap_readat(pfd, "stat", 0, &b, 1u << 20) < 0 || psnap_parse_stat(b.p, b.len, &pst) < 0))
-        cpid = 0;
-    }
-    close(pfd);
-    if (cpid <= 0) continue; /* gone, not ours to see, or not a member */
-    if (s->nmem == cap) {
-      size_t ncap = cap ? cap * 2 : 64;
-      void *nm = psnap_realloc(s->mem, ncap * sizeof *s->mem);
-      if (!nm) {
-        rc = -ENOMEM;
-        break;
-      }
-      s->mem = nm;
-      cap = ncap;
-    }
-    s->mem[s->nmem].hpid = (int)strtol(n, NULL, 10);
-    s->mem[s->nmem].cpid = cpid;
-    s->mem[s->nmem].start = pst.start;
-    s->nmem++;
+  s->view = &ns_pidns_view;
+  long long x = s->target.pid;
+  char name[24];
+  snprintf(name, sizeof name, "%lld", x);
+  int xfd = openat(s->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = xfd < 0 ? -errno : 0;
+  if (rc == 0 && ns_inode(xfd, "ns/pid") != s->target.ns) rc = -ESRCH; /* gone, pid reused */
+  if (rc == 0) rc = read_map(s, xfd, "uid_map", &s->uidmap);
+  if (rc == 0) rc = read_map(s, xfd, "gid_map", &s->gidmap);
+  if (xfd >= 0) close(xfd);
+  if (rc == -ENOENT || rc == -ESRCH) {
+    snap_err(err, ESRCH, "no process %lld", x);
+    return -ESRCH;
   }
-  closedir(d);
-  psnap_buf_free(&b);
-  if (rc < 0) return rc;
-  s->memc = psnap_malloc((s->nmem ? s->nmem : 1) * sizeof *s->memc);
-  if (!s->memc) return -ENOMEM;
-  if (s->nmem) {
-    qsort(s->mem, s->nmem, sizeof *s->mem, by_hpid);
-    memcpy(s->memc, s->mem, s->nmem * sizeof *s->mem);
-    qsort(s->memc, s->nmem, sizeof *s->memc, by_cpid);
+  if (rc < 0) {
+    snap_err(err, -rc, "cannot read the id maps of pid %lld: %s", x, strerror(-rc));
+    return rc;
   }
-  s->have_mem = 1;
+  s->overflowuid = read_u32(s, "sys/kernel/overflowuid", 65534);
+  s->overflowgid = read_u32(s, "sys/kernel/overflowgid", 65534);
+  if (!s->census) {
+    rc = psnap_census_take(&s->census, err);
+    if (rc < 0) return rc;
+    s->own_census = 1;
+  }
   return 0;
 }
 
 /*
-** The host pid of a container pid, or 0 when unknown: not a member when
-** the table was made, or (start given and different) a new process that
-** took the pid since.
+** Borrow the names of the target namespace (after the rows are listed, so
+** a zombie target can lend through a live member). Names that cannot be
+** read in time stay numbers; only running out of memory is an error.
 */
-int ns_host_pid(struct psnap *s, int cpid, const unsigned long long *start) {
-  struct member key = {.cpid = cpid};
-  const struct member *m = bsearch(&key, s->memc, s->nmem, sizeof key, by_cpid);
-  return m && (!start || m->start == *start) ? m->hpid : 0;
-}
-
-/*
-** Is the row just read from host pid hpid still the member cpid? The start
-** time alone cannot tell: a process that takes the pid within the same
-** clock tick has the same one. Its NSpid can: outside the namespace it has
-** no entry cpid at the namespace's level. (Fallback scans read status.)
-*/
-int ns_still_member(struct psnap *s, int cpid, int hpid) {
-  if (ns_host_pid(s, cpid, &s->st.start) != hpid) return 0;
-  return s->ss.nspid && nspid_at(s->ss.nspid, s->ss.nspid_len, s->target_level) == cpid;
-}
-
-/* The container pid of a host pid, or 0 when it is outside the namespace. */
-int ns_view_pid(struct psnap *s, int hpid) {
-  struct member key = {.hpid = hpid};
-  const struct member *m = bsearch(&key, s->mem, s->nmem, sizeof key, by_hpid);
-  return m ? m->cpid : 0;
-}
-
-/*
-** Prepare a snapshot of the PID namespace of s->target. Same namespace as
-** the caller: a host scan. Otherwise join the target's mount namespace on
-** a helper thread and use the /proc found there if it is the target
-** namespace's own, else fall back to the filtered host /proc. Returns 0 or
-** -errno with err set to a message that names the pid and the cause.
-*/
-int ns_open_target(struct psnap *s, struct psnap_err *err) {
-  long long x = s->target;
-  char name[24];
-  struct stat st;
-  int rc = 0, xfd = -1, mntfd = -1;
-  struct join j = {.mntfd = -1, .procfd = -1, .devfd = -1};
-  if (x > INT_MAX) {
-    snap_err(err, EINVAL, "pidns must be a pid (1 to %d), not %lld", INT_MAX, x);
-    return -EINVAL;
-  }
-  snprintf(name, sizeof name, "%lld", x);
-  xfd = openat(s->hostfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (xfd < 0) {
-    rc = -errno;
-    if (rc == -ENOENT)
-      snap_err(err, ESRCH, "no process %lld", x);
-    else
-      snap_err(err, -rc, "cannot open /proc/%lld: %s", x, strerror(-rc));
+int ns_lend(struct psnap *s, struct psnap_err *err) {
+  unsigned what = (s->src & PSNAP_SRC_NAMES ? LEND_IDS : 0) | (s->src & PSNAP_SRC_TTY ? LEND_TTY : 0);
+  if (s->target.level == 0 || !what) return 0;
+  int fd = lender(s);
+  if (fd < 0) return 0; /* nobody left to lend names: numbers */
+  int rc = lend_names(fd, s->target.ns, what, s->cfg.deadline_ms ? s->cfg.deadline_ms : PSNAP_DEADLINE_MS, &s->lent);
+  close(fd);
+  if (rc == -ENOMEM) {
+    snap_err(err, ENOMEM, "out of memory");
     return rc;
   }
-  s->opened++;
-  uint64_t own = 0;
-  rc = psnap_pidns_inode(x, &s->target_ns, err);
-  if (rc == 0) rc = psnap_pidns_inode(getpid(), &own, err);
-  if (rc < 0 || s->target_ns == own) goto out;
-  /* The pid may have been reused since: check again through xfd. */
-  if (fstatat(xfd, "ns/pid", &st, 0) < 0 || (uint64_t)st.st_ino != s->target_ns) {
-    rc = -ESRCH;
-    snap_err(err, ESRCH, "no process %lld", x);
-    goto out;
-  }
-
-  /* The target's level below us, and its id maps. */
-  struct psnap_buf b = {0};
-  s->opened++;
-  rc = psnap_readat(xfd, "status", 0, &b, 1u << 20);
-  unsigned long long inner = 0;
-  if (rc == 0) {
-    struct psnap_status ss;
-    psnap_parse_status(b.p, b.len, &ss);
-    s->target_level = ss.nspid ? nspid_last(ss.nspid, ss.nspid_len, &inner) - 1 : -1;
-  }
-  psnap_buf_free(&b);
-  if (rc < 0 || s->target_level < 1) {
-    if (rc == 0) rc = -ENOTSUP;
-    if (rc == -ENOENT || rc == -ESRCH)
-      snap_err(err, ESRCH, "no process %lld", x);
-    else
-      snap_err(err, -rc, "cannot read the PID namespaces of pid %lld: %s", x, strerror(-rc));
-    goto out;
-  }
-  if (read_map(s, xfd, "uid_map", &s->uidmap) == 0 && read_map(s, xfd, "gid_map", &s->gidmap) == 0) s->mapped = 1;
-  s->overflowuid = read_u32(s, "sys/kernel/overflowuid", 65534);
-  s->overflowgid = read_u32(s, "sys/kernel/overflowgid", 65534);
-
-  /* Open the mount namespace now, while /proc/X still names the target. */
-  mntfd = openat(xfd, "ns/mnt", O_RDONLY | O_CLOEXEC);
-  if (mntfd < 0) {
-    rc = -errno;
-    if (rc == -ENOENT || rc == -ESRCH)
-      snap_err(err, ESRCH, "no process %lld", x);
-    else
-      snap_err(err, -rc, "cannot join the mount namespace of pid %lld: %s%s", x, strerror(-rc),
-               rc == -EACCES || rc == -EPERM ? " (needs CAP_SYS_PTRACE and CAP_SYS_ADMIN)" : "");
-    goto out;
-  }
-  j.mntfd = mntfd;
-  pthread_t t;
-  rc = -pthread_create(&t, NULL, join_thread, &j);
-  if (rc < 0) {
-    snap_err(err, -rc, "cannot start a thread to join the mount namespace of pid %lld: %s", x, strerror(-rc));
-    goto out;
-  }
-  pthread_join(t, NULL);
-  if (j.err) {
-    rc = -j.err;
-    char cause[64];
-    snprintf(cause, sizeof cause, "%s", strerror(j.err));
-    if (cause[0] >= 'A' && cause[0] <= 'Z') cause[0] = (char)(cause[0] - 'A' + 'a');
-    snap_err(err, j.err, "cannot join the mount namespace of pid %lld: %s%s", x, cause,
-             j.err == EPERM ? " (needs CAP_SYS_ADMIN)" : "");
-    goto out;
-  }
-  s->files = 1;
-  rc = psnap_idtab_parse(&s->pw, j.passwd.p ? j.passwd.p : "", j.passwd.len);
-  if (rc == 0) rc = psnap_idtab_parse(&s->gr, j.group.p ? j.group.p : "", j.group.len);
-  if (rc < 0) {
-    snap_err(err, -rc, "out of memory");
-    goto out;
-  }
-  s->devfd = j.devfd;
-  j.devfd = -1;
-
-  /* Is the /proc found inside the target namespace's own? */
-  struct statfs sf;
-  char path[48];
-  snprintf(path, sizeof path, "%llu/ns/pid", inner);
-  if (j.procfd >= 0 && fstatfs(j.procfd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC &&
-      fstatat(j.procfd, path, &st, 0) == 0 && (uint64_t)st.st_ino == s->target_ns) {
-    s->procfd = j.procfd;
-    j.procfd = -1;
-    s->mode = MODE_CONTAINER;
-    s->hardened = 1;
-  } else {
-    s->mode = MODE_FALLBACK;
-    s->src |= PSNAP_SRC_STATUS; /* NSpid: ns_still_member() */
-    rc = ns_members(s);
-    if (rc < 0) snap_err(err, -rc, "cannot list the processes of pid %lld's PID namespace: %s", x, strerror(-rc));
-  }
-out:
-  if (j.procfd >= 0) close(j.procfd);
-  if (j.devfd >= 0) close(j.devfd);
-  psnap_buf_free(&j.passwd);
-  psnap_buf_free(&j.group);
-  if (mntfd >= 0) close(mntfd);
-  if (xfd >= 0) close(xfd);
-  return rc;
+  return 0;
 }

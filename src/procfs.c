@@ -170,6 +170,23 @@ int psnap_next_uint(const char **p, const char *end, unsigned long long *v) {
   return 1;
 }
 
+/* The entry at index k of a separated list of numbers: 1 found, 0 not. */
+int psnap_list_at(const char *p, size_t n, int k, unsigned long long *v) {
+  const char *end = p + n;
+  for (int i = 0; psnap_next_uint(&p, end, v); i++)
+    if (i == k) return 1;
+  return 0;
+}
+
+/* The number of entries of a separated list of numbers. */
+int psnap_list_count(const char *p, size_t n) {
+  const char *end = p + n;
+  unsigned long long v;
+  int k = 0;
+  while (psnap_next_uint(&p, end, &v)) k++;
+  return k;
+}
+
 /* Parse up to n unsigned decimals; returns how many were found. */
 static int uints(const char *p, const char *end, unsigned *out, int n) {
   int i = 0;
@@ -208,7 +225,7 @@ static int hex64(const char *p, const char *end, uint64_t *out) {
 int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
   static const char *const capkey[5] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
   memset(st, 0, sizeof *st);
-  st->seccomp = st->nonewprivs = st->seccomp_filters = -1;
+  st->seccomp = st->nonewprivs = st->seccomp_filters = st->ppid = -1;
   st->vmrss = -1;
   const char *p = buf, *end = buf + len;
   while (p < end) {
@@ -225,6 +242,15 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
     } else if (n >= 6 && p[0] == 'N' && memcmp(p, "NSpid:", 6) == 0) {
       st->nspid = p + 6;
       st->nspid_len = n - 6;
+    } else if (n >= 7 && p[0] == 'N' && memcmp(p, "NSpgid:", 7) == 0) {
+      st->nspgid = p + 7;
+      st->nspgid_len = n - 7;
+    } else if (n >= 6 && p[0] == 'N' && memcmp(p, "NSsid:", 6) == 0) {
+      st->nssid = p + 6;
+      st->nssid_len = n - 6;
+    } else if (n > 5 && p[0] == 'P' && memcmp(p, "PPid:", 5) == 0) {
+      unsigned v;
+      if (uints(p + 5, le, &v, 1) == 1 && v <= INT_MAX) st->ppid = (int)v;
     } else if (n > 7 && p[0] == 'C' && p[1] == 'a' && p[2] == 'p') {
       for (int i = 0; i < 5; i++)
         if (memcmp(p, capkey[i], 7) == 0 && hex64(p + 7, le, &st->cap[i])) st->have_cap |= 1u << i;

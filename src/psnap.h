@@ -2,11 +2,13 @@
 ** psnap: process snapshots read from /proc, with no SQLite in them.
 **
 ** A snapshot lists the processes of one PID namespace (the caller's, or the
-** one of a target process, read from inside its mount namespace), reads for
-** each process only the /proc files that the requested columns need, each
-** at most once, and hands back one typed value per column.
+** one of a target process) from the caller's own /proc, reads for each
+** process only the /proc files that the requested columns need, each at
+** most once, and hands back one typed value per column. A container only
+** lends names (/etc/passwd, /etc/group, terminal names), read beneath its
+** root by a helper thread under a deadline.
 **
-**   struct psnap_cfg cfg = { .src = psnap_cols_src(mask), .target = 0 };
+**   struct psnap_cfg cfg = { .src = psnap_cols_src(mask) };
 **   struct psnap *s;
 **   struct psnap_err err;
 **   if (psnap_open(&s, &cfg, &err) < 0) ... err.msg ...
@@ -38,7 +40,7 @@ enum psnap_src {
   PSNAP_SRC_STATUS = 1u << 1,     /* /proc/PID/status */
   PSNAP_SRC_CMDLINE = 1u << 2,    /* /proc/PID/cmdline */
   PSNAP_SRC_ATTR = 1u << 3,       /* /proc/PID/attr/current */
-  PSNAP_SRC_HOST = 1u << 4,       /* per scan: container pid -> host pid */
+  PSNAP_SRC_NAMES = 1u << 4,      /* per scan: user and group names */
   PSNAP_SRC_BTIME = 1u << 5,      /* per scan: /proc/stat btime */
   PSNAP_SRC_TTY = 1u << 6,        /* per scan: terminal names from /dev */
   PSNAP_SRC_CGROUP = 1u << 7,     /* /proc/PID/cgroup */
@@ -53,8 +55,16 @@ enum psnap_src {
   PSNAP_SRC_NS_UTS = 1u << 16,    /* /proc/PID/ns/uts */
   PSNAP_SRC_NS_IPC = 1u << 17,    /* /proc/PID/ns/ipc */
   PSNAP_SRC_NS_CGROUP = 1u << 18, /* /proc/PID/ns/cgroup */
-  PSNAP_SRC__ALL = (1u << 19) - 1
+  PSNAP_SRC_PARENT = 1u << 19,    /* per process: the parent's pid in the view */
+  PSNAP_SRC__ALL = (1u << 20) - 1
 };
+
+/* Sizes and limits a caller may need. */
+#define PSNAP_SMALL_MAX (1u << 20)     /* most bytes kept of a small /proc file */
+#define PSNAP_CMDLINE_MAX (64u << 20)  /* most bytes kept of a command line */
+#define PSNAP_ETC_MAX (16u << 20)      /* most bytes read of a lent /etc/passwd or /etc/group */
+#define PSNAP_DEADLINE_MS 2000u        /* default deadline for a container's names */
+#define PSNAP_MAX_PIDNS_LEVEL 32       /* the kernel's nesting limit of PID namespaces */
 
 /* The columns, in table order. psnap_cols[] in desc.c has one entry each. */
 enum psnap_col {
@@ -153,12 +163,34 @@ struct psnap_err {
   char msg[256]; /* lower case, without the table prefix */
 };
 
+/*
+** A pidns argument, checked and resolved once: the PID namespace that a
+** pid names, and how deep it lies below the caller's.
+*/
+struct psnap_target {
+  long long pid; /* as given, in the caller's view */
+  uint64_t ns;   /* inode of its PID namespace */
+  int level;     /* 0: the caller's own PID namespace; n: n levels below */
+};
+int psnap_target_resolve(long long pid, struct psnap_target *t, struct psnap_err *err);
+
+/*
+** A census: one walk of the caller's /proc that notes each process's PID
+** namespace. The snapshots of one statement share it, so a join over N
+** containers walks /proc once, not N times.
+*/
+struct psnap_census;
+int psnap_census_take(struct psnap_census **out, struct psnap_err *err);
+void psnap_census_free(struct psnap_census *c);
+
 /* What to snapshot. */
 struct psnap_cfg {
-  unsigned src;          /* PSNAP_SRC_* bits to read */
-  long long target;      /* 0: the caller's view; else a pid whose PID namespace */
-  const long long *pids; /* NULL: every process; else only these (target's view) */
+  unsigned src;                       /* PSNAP_SRC_* bits to read */
+  const struct psnap_target *target;  /* NULL: the caller's view; else that namespace's */
+  struct psnap_census *census;        /* NULL: taken by the snapshot when it needs one */
+  const long long *pids;              /* NULL: every process; else only these (the view's pids) */
   size_t npids;
+  unsigned deadline_ms;               /* for a container's names; 0: PSNAP_DEADLINE_MS */
 };
 
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);
@@ -168,8 +200,6 @@ long long psnap_rowid(const struct psnap *s);
 const struct psnap_err *psnap_error(const struct psnap *s);
 void psnap_close(struct psnap *s);
 
-/* The inode of the PID namespace of pid (caller's view): 0 or -errno. */
-int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err);
 
 /* A PID namespace visible to the caller (ps_namespaces). */
 struct psnap_nsinfo {
@@ -235,8 +265,13 @@ struct psnap_status {
   int have_ids;
   const char *groups; /* the text after "Groups:" (space separated), or NULL */
   size_t groups_len;
+  int ppid;          /* PPid, -1 when absent */
   const char *nspid; /* the text after "NSpid:" (tab separated), or NULL */
   size_t nspid_len;
+  const char *nspgid; /* NSpgid, NSsid: the same levels as NSpid */
+  size_t nspgid_len;
+  const char *nssid;
+  size_t nssid_len;
   uint64_t cap[5];     /* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
   unsigned have_cap;   /* bit i: cap[i] present */
   int seccomp;         /* -1 when absent */
@@ -249,6 +284,10 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st);
 
 /* Next unsigned decimal from a separated list, advancing *p; 1 found, 0 end. */
 int psnap_next_uint(const char **p, const char *end, unsigned long long *v);
+/* The entry at index k of such a list ("NSpid:" levels): 1 found, 0 not. */
+int psnap_list_at(const char *p, size_t n, int k, unsigned long long *v);
+/* The number of entries of such a list. */
+int psnap_list_count(const char *p, size_t n);
 
 /* A uid_map or gid_map: up to 340 extents (the kernel's limit). */
 struct psnap_idmap {

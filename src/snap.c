@@ -1,13 +1,15 @@
 /*
 ** snap.c: one snapshot of the processes of a PID namespace.
 **
-** psnap_open() takes the process list and the reference time ("now") once,
-** so every row of a scan refers to the same instant. psnap_next() opens the
-** next process's directory and reads the files the requested sources need,
-** each once, all through that one directory fd: if the pid is reused while
-** we read, the old directory answers ENOENT/ESRCH instead of mixing two
-** processes in one row. A process that is gone is skipped; a file that
-** cannot be read (EACCES) leaves its columns NULL.
+** psnap_open() chooses the view (ns.c: the caller's namespace or another),
+** takes the process list and the reference time ("now") once, so every row
+** of a scan refers to the same instant. psnap_next() is one loop for every
+** view: it opens the next process's directory in the caller's /proc and
+** reads the files the requested sources need, each once, all through that
+** one directory fd: if the pid is reused while we read, the old directory
+** answers ENOENT/ESRCH instead of mixing two processes in one row. A
+** process that is gone is skipped; a file that cannot be read (EACCES)
+** leaves its columns NULL.
 */
 #include "snap.h"
 
@@ -27,9 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The largest cmdline kept (Linux caps argv+envp at 1/4 of the stack limit). */
-#define CMDLINE_MAX (64u << 20)
-#define SMALL_MAX (1u << 20)
 
 /* Fill an error: the code and a printf-style message. */
 void snap_err(struct psnap_err *e, int code, const char *fmt, ...) {
@@ -46,23 +45,10 @@ void snap_err(struct psnap_err *e, int code, const char *fmt, ...) {
     last[2] = (char)(last[2] - 'A' + 'a');
 }
 
-/*
-** Open a file below a directory of the snapshot. Inside a container the
-** directory tree is the container's, which could mount or link things over
-** /proc/PID/...: there the open refuses symlinks and mount crossings
-** (openat2 RESOLVE_NO_SYMLINKS|RESOLVE_NO_XDEV), so a path never leads back
-** into the caller's filesystem. Returns the fd or -errno.
-*/
+/* Open a file below a directory of the caller's /proc: the fd or -errno. */
 int snap_openat(struct psnap *s, int dirfd, const char *name, int flags) {
-  int fd;
   s->opened++;
-  if (s->hardened) {
-    struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW),
-                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_BENEATH};
-    fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof how);
-    if (fd >= 0 || errno != ENOSYS) return fd < 0 ? -errno : fd;
-  }
-  fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  int fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
   return fd < 0 ? -errno : fd;
 }
 
@@ -86,8 +72,8 @@ static int cmp_ll(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-/* Append a pid to the visit list. */
-static int push_pid(struct psnap *s, size_t *cap, long long pid) {
+/* Append a pid to the visit list. 0 or -ENOMEM. */
+int snap_push_pid(struct psnap *s, size_t *cap, long long pid) {
   if (s->npids == *cap) {
     size_t ncap = *cap ? *cap * 2 : 512;
     long long *np = psnap_realloc(s->pids, ncap * sizeof *np);
@@ -100,46 +86,30 @@ static int push_pid(struct psnap *s, size_t *cap, long long pid) {
 }
 
 /*
-** The pids to visit: the ones asked for, or every numeric entry of the
-** /proc directory. Sorted and without duplicates. 0 or -errno.
+** Call fn for every process directory of a /proc (its numeric entries), in
+** directory order, until fn returns non-zero. The one walker of /proc.
+** Returns 0, fn's value, or -errno.
 */
-static int list_pids(struct psnap *s) {
-  size_t cap = 0;
-  int rc = 0;
-  if (s->mode == MODE_FALLBACK) {
-    /* Members are known already; visit them in the target's pid order. */
-    for (size_t i = 0; i < s->nmem && rc == 0; i++) {
-      long long c = s->memc[i].cpid;
-      if (s->cfg.pids && !bsearch(&c, s->cfg.pids, s->cfg.npids, sizeof c, cmp_ll)) continue;
-      rc = push_pid(s, &cap, c);
-    }
-    return rc;
-  }
-  if (s->cfg.pids) {
-    for (size_t i = 0; i < s->cfg.npids && rc == 0; i++)
-      if (s->cfg.pids[i] > 0 && s->cfg.pids[i] <= INT_MAX) rc = push_pid(s, &cap, s->cfg.pids[i]);
-    return rc;
-  }
-  int fd = dup(s->procfd);
+int snap_walk(int procfd, int (*fn)(void *arg, int pid), void *arg) {
+  int fd = dup(procfd);
   if (fd < 0) return -errno;
   lseek(fd, 0, SEEK_SET);
   DIR *d = fdopendir(fd);
   if (!d) {
-    rc = -errno;
+    int rc = -errno;
     close(fd);
     return rc;
   }
+  int rc = 0;
   struct dirent *de;
-  errno = 0;
   while (rc == 0 && (de = readdir(d)) != NULL) {
     const char *n = de->d_name;
     if (*n < '1' || *n > '9') continue;
     long long v = 0;
     for (; *n >= '0' && *n <= '9' && v <= INT_MAX; n++) v = v * 10 + (*n - '0');
-    if (*n == '\0' && v <= INT_MAX) rc = push_pid(s, &cap, v);
+    if (*n == '\0' && v <= INT_MAX) rc = fn(arg, (int)v);
   }
   closedir(d);
-  if (rc == 0 && s->npids > 1) qsort(s->pids, s->npids, sizeof *s->pids, cmp_ll);
   return rc;
 }
 
@@ -148,7 +118,7 @@ static void read_btime(struct psnap *s) {
   struct psnap_buf b = {0};
   s->btime = 0;
   s->opened++;
-  if (psnap_readat(s->hostfd, "stat", 0, &b, 4u << 20) == 0) {
+  if (psnap_readat(s->procfd, "stat", 0, &b, PSNAP_SMALL_MAX) == 0) {
     const char *p = strstr(b.p, "\nbtime ");
     unsigned long long v;
     if (p) {
@@ -160,9 +130,10 @@ static void read_btime(struct psnap *s) {
 }
 
 /*
-** Open a snapshot. The target (cfg->target > 0) is resolved and, when it
-** lives in another PID namespace, its mount namespace is joined on a
-** helper thread (ns.c). Returns 0 with *out set, or -errno with err set.
+** Open a snapshot: resolve nothing twice (the target comes resolved, or is
+** resolved here), choose the view, list the processes to visit and borrow
+** the container's names when a column needs them. Returns 0 with *out set,
+** or -errno with err set.
 */
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err) {
   *out = NULL;
@@ -174,9 +145,9 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   }
   s->cfg = *cfg;
   s->cfg.pids = NULL;
-  s->src = cfg->src | PSNAP_SRC_STAT;
-  s->procfd = s->hostfd = s->devfd = -1;
-  s->target = cfg->target;
+  s->census = cfg->census;
+  s->procfd = -1;
+  if (cfg->target) s->target = *cfg->target;
   int rc;
   if (cfg->pids) {
     long long *p = psnap_malloc((cfg->npids ? cfg->npids : 1) * sizeof *p);
@@ -193,15 +164,13 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
     s->cfg.pids = p;
     s->cfg.npids = n;
   }
-  s->hostfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (s->hostfd < 0) {
+  s->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (s->procfd < 0) {
     rc = -errno;
     snap_err(err, errno, "cannot open /proc: %s", strerror(errno));
     goto fail;
   }
   s->opened++;
-  s->procfd = s->hostfd;
-  s->mode = MODE_HOST;
   s->hz = sysconf(_SC_CLK_TCK);
   if (s->hz <= 0) s->hz = 100;
   s->pagekb = sysconf(_SC_PAGESIZE) / 1024;
@@ -209,27 +178,17 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   struct timespec ts;
   clock_gettime(CLOCK_BOOTTIME, &ts);
   s->now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-  if (s->target > 0) {
-    rc = ns_open_target(s, err);
-    if (rc < 0) goto fail;
-  } else if (s->target < 0) {
-    rc = -EINVAL;
-    snap_err(err, EINVAL, "pidns must be a positive integer, not %lld", s->target);
-    goto fail;
-  }
-  if ((s->src & PSNAP_SRC_HOST) && s->mode == MODE_CONTAINER) {
-    rc = ns_members(s);
-    if (rc < 0) {
-      snap_err(err, -rc, "cannot map the processes of pid %lld to host pids: %s", s->target, strerror(-rc));
-      goto fail;
-    }
-  }
+  rc = ns_open_view(s, err);
+  if (rc < 0) goto fail;
+  s->src = cfg->src | PSNAP_SRC_STAT | s->view->need;
   if (s->src & PSNAP_SRC_BTIME) read_btime(s);
-  rc = list_pids(s);
+  rc = s->view->list(s);
   if (rc < 0) {
     snap_err(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
     goto fail;
   }
+  rc = ns_lend(s, err);
+  if (rc < 0) goto fail;
   *out = s;
   return 0;
 fail:
@@ -238,7 +197,7 @@ fail:
 }
 
 /* The sources read per process (the others are read once per scan). */
-#define PER_PROCESS (PSNAP_SRC__ALL & ~(PSNAP_SRC_HOST | PSNAP_SRC_BTIME | PSNAP_SRC_TTY))
+#define PER_PROCESS (PSNAP_SRC__ALL & ~(PSNAP_SRC_BTIME | PSNAP_SRC_TTY | PSNAP_SRC_NAMES))
 
 /* How a per-process source is read. */
 enum how {
@@ -248,8 +207,9 @@ enum how {
 };
 
 /*
-** The per-process sources, in the order they are read. stat comes first:
-** it tells whether the process still exists. Only stat, status and
+** The per-process sources, in the order they are read. status comes first:
+** in another namespace it tells the process's pid there, and a scan for
+** one pid skips the others before reading more. Only stat, status and
 ** cmdline always exist for a live process, so ENOENT there means the
 ** process is gone; for the others (no LSM label, no exe for a kernel
 ** thread) it only leaves the column NULL.
@@ -262,11 +222,11 @@ static const struct source {
   int buf;         /* B_* for READ and LINK, NS_* for INODE */
   int enoent_gone; /* ENOENT means the process has exited */
 } sources[] = {
-    {"stat", SMALL_MAX, PSNAP_SRC_STAT, READ, B_STAT, 1},
-    {"status", SMALL_MAX, PSNAP_SRC_STATUS, READ, B_STATUS, 1},
-    {"cmdline", CMDLINE_MAX, PSNAP_SRC_CMDLINE, READ, B_CMDLINE, 1},
-    {"attr/current", SMALL_MAX, PSNAP_SRC_ATTR, READ, B_ATTR, 0},
-    {"cgroup", SMALL_MAX, PSNAP_SRC_CGROUP, READ, B_CGROUP, 0},
+    {"status", PSNAP_SMALL_MAX, PSNAP_SRC_STATUS, READ, B_STATUS, 1},
+    {"stat", PSNAP_SMALL_MAX, PSNAP_SRC_STAT, READ, B_STAT, 1},
+    {"cmdline", PSNAP_CMDLINE_MAX, PSNAP_SRC_CMDLINE, READ, B_CMDLINE, 1},
+    {"attr/current", PSNAP_SMALL_MAX, PSNAP_SRC_ATTR, READ, B_ATTR, 0},
+    {"cgroup", PSNAP_SMALL_MAX, PSNAP_SRC_CGROUP, READ, B_CGROUP, 0},
     {"wchan", 4096, PSNAP_SRC_WCHAN, READ, B_WCHAN, 0},
     {"syscall", 4096, PSNAP_SRC_SYSCALL, READ, B_SYSCALL, 0},
     {"exe", 0, PSNAP_SRC_EXE, LINK, B_EXE, 0},
@@ -300,7 +260,7 @@ static int read_link(int dirfd, const char *name, struct psnap_buf *b) {
       b->p[n] = '\0';
       return 0;
     }
-    if (b->cap >= (1u << 20)) return -ENAMETOOLONG;
+    if (b->cap >= PSNAP_SMALL_MAX) return -ENAMETOOLONG;
     char *np = psnap_realloc(b->p, b->cap * 2);
     if (!np) return -ENOMEM;
     b->p = np;
@@ -308,11 +268,14 @@ static int read_link(int dirfd, const char *name, struct psnap_buf *b) {
   }
 }
 
-/*
-** Read one source of the current row. Returns 0 (and marks it loaded), 1
-** when it cannot be read (its columns will be NULL), -1 when the process
-** is gone (skip the row), -2 when out of memory.
-*/
+/* What reading a source gave. */
+enum loaded {
+  GOT = 0,  /* read: marked loaded */
+  NONE = 1, /* cannot be read: its columns are NULL */
+  GONE = 2  /* the process is gone: skip the row */
+};
+
+/* Read one source of the current row: GOT, NONE, GONE, or -ENOMEM. */
 static int load(struct psnap *s, int pidfd, const char *path, const struct source *src) {
   int rc;
   struct psnap_buf *b = &s->b[src->buf];
@@ -335,11 +298,31 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
   }
   if (rc == 0) {
     s->loaded |= src->bit;
-    return 0;
+    return GOT;
   }
-  if (rc == -ESRCH || (src->enoent_gone && rc == -ENOENT)) return -1;
-  if (rc == -ENOMEM) return -2;
-  return 1;
+  if (rc == -ENOMEM) return -ENOMEM;
+  if (rc == -ESRCH || (src->enoent_gone && rc == -ENOENT)) return GONE;
+  return NONE;
+}
+
+/*
+** Read the current row's sources through its directory fd. GOT when the
+** row is complete, GONE to skip it, or -ENOMEM.
+*/
+static int load_row(struct psnap *s, int pidfd) {
+  for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+    const struct source *src = &sources[i];
+    if (!(s->src & src->bit)) continue;
+    int rc = load(s, pidfd, src->name, src);
+    if (rc < 0) return rc;
+    if (rc == GONE || (rc == NONE && src->enoent_gone)) return GONE;
+    if (src->bit == PSNAP_SRC_STATUS && rc == GOT) {
+      psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
+      if (s->view->after_status(s)) return GONE; /* not in the view, or not asked for */
+    }
+    if (src->bit == PSNAP_SRC_STAT && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) return GONE;
+  }
+  return GOT;
 }
 
 /*
@@ -349,50 +332,28 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
 int psnap_next(struct psnap *s) {
   char name[24];
   while (s->next < s->npids) {
-    long long vpid = s->pids[s->next++];
-    int hpid = (int)vpid;
-    if (s->mode == MODE_FALLBACK) hpid = ns_host_pid(s, (int)vpid, NULL);
-    if (hpid <= 0) continue;
-    int dirfd = s->mode == MODE_FALLBACK ? s->hostfd : s->procfd;
-    int rc = 0;
+    s->hpid = (int)s->pids[s->next++];
+    s->pid = s->hpid;
     s->loaded = 0;
-    if ((s->src & PER_PROCESS) == PSNAP_SRC_STAT) {
+    int rc, pidfd = -1;
+    if ((s->src & PER_PROCESS & ~PSNAP_SRC_PARENT) == PSNAP_SRC_STAT) {
       /* One file: no directory fd is needed to keep a row consistent. */
-      snprintf(name, sizeof name, "%d/stat", hpid);
-      rc = load(s, dirfd, name, &sources[0]);
+      snprintf(name, sizeof name, "%d/stat", s->hpid);
+      rc = load(s, s->procfd, name, &sources[1]);
+      if (rc == GOT && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) rc = GONE;
+      if (rc == NONE) rc = GONE;
     } else {
-      snprintf(name, sizeof name, "%d", hpid);
-      int pidfd = snap_openat(s, dirfd, name, O_RDONLY | O_DIRECTORY);
-      if (pidfd < 0) {
-        if (pidfd == -ENOMEM) return -ENOMEM;
-        continue; /* gone, or not a process directory */
-      }
-      for (size_t i = 0; i < sizeof sources / sizeof sources[0] && rc == 0; i++) {
-        if (s->src & sources[i].bit) rc = load(s, pidfd, sources[i].name, &sources[i]);
-        if (rc == 0 && sources[i].bit == PSNAP_SRC_STATUS && (s->loaded & PSNAP_SRC_STATUS))
-          psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
-        if (rc > 0 && sources[i].bit != PSNAP_SRC_STAT) rc = 0;
-      }
-      close(pidfd);
+      snprintf(name, sizeof name, "%d", s->hpid);
+      pidfd = snap_openat(s, s->procfd, name, O_RDONLY | O_DIRECTORY);
+      rc = pidfd == -ENOMEM ? -ENOMEM : pidfd < 0 ? GONE : load_row(s, pidfd);
     }
-    /* stat tells whether the process is still there */
-    if (rc == 0 && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) rc = -1;
-    if (rc > 0) rc = -1;
-    if (rc == -2) return -ENOMEM;
-    if (rc < 0) continue;
-    /* A member's host pid taken by a process outside the namespace: the
-       member is gone, whoever holds its pid now. */
-    if (s->mode == MODE_FALLBACK && !ns_still_member(s, (int)vpid, hpid)) continue;
-    s->pid = (int)vpid;
-    s->hpid = s->mode == MODE_CONTAINER ? 0 : hpid;
-    if (s->mode == MODE_CONTAINER && s->have_mem) s->hpid = ns_host_pid(s, s->pid, &s->st.start);
-    if (s->mode == MODE_FALLBACK) {
-      /* stat shows host pids here: translate them into the target's view */
-      s->st.ppid = ns_view_pid(s, s->st.ppid);
-      s->st.pgrp = ns_view_pid(s, s->st.pgrp);
-      s->st.session = ns_view_pid(s, s->st.session);
+    if (rc == GOT) rc = s->view->finish(s, pidfd) ? GONE : GOT;
+    if (pidfd >= 0) close(pidfd);
+    if (rc == -ENOMEM) {
+      snap_err(&s->err, ENOMEM, "out of memory");
+      return -ENOMEM;
     }
-    return 1;
+    if (rc == GOT) return 1;
   }
   return 0;
 }
@@ -418,12 +379,13 @@ int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
 
 /*
 ** A rowid that names the process, the same in every scan of a statement
-** (SQLite's OR optimisation merges scans by rowid): the pid on the host,
-** the pid with the namespace's inode above it in a container.
+** (SQLite's OR optimisation merges scans by rowid): the host pid, with the
+** namespace's inode above it in another namespace (a process of a nested
+** namespace is listed by both).
 */
 long long psnap_rowid(const struct psnap *s) {
-  if (s->mode == MODE_HOST) return s->pid;
-  return (long long)((s->target_ns & 0x7fffffffu) << 32) | (long long)(unsigned)s->pid;
+  if (s->target.level == 0) return s->hpid;
+  return (long long)((s->target.ns & 0x7fffffffu) << 32) | (long long)(unsigned)s->hpid;
 }
 const struct psnap_err *psnap_error(const struct psnap *s) { return &s->err; }
 unsigned long psnap_files_opened(const struct psnap *s) { return s->opened; }
@@ -431,64 +393,15 @@ unsigned long psnap_files_opened(const struct psnap *s) { return s->opened; }
 /* Close a snapshot and free everything it holds (NULL is fine). */
 void psnap_close(struct psnap *s) {
   if (!s) return;
-  if (s->procfd >= 0 && s->procfd != s->hostfd) close(s->procfd);
-  if (s->hostfd >= 0) close(s->hostfd);
-  if (s->devfd >= 0) close(s->devfd);
+  if (s->procfd >= 0) close(s->procfd);
+  if (s->own_census) psnap_census_free(s->census);
   psnap_free(s->pids);
   psnap_free((void *)s->cfg.pids);
-  psnap_free(s->mem);
-  psnap_free(s->memc);
+  psnap_free(s->parents);
   for (int i = 0; i < B__COUNT; i++) psnap_buf_free(&s->b[i]);
   psnap_buf_free(&s->scratch);
-  psnap_idtab_free(&s->pw);
-  psnap_idtab_free(&s->gr);
+  lend_free(&s->lent);
   names_free(s);
   psnap_free(s->caps);
   psnap_free(s);
-}
-
-/*
-** The PID namespace inode of a pid in the caller's view. Reading ns/pid
-** needs ptrace access to the process; when that is refused, a process
-** whose status shows a single NSpid level is in the caller's own
-** namespace, whose inode /proc/self/ns/pid gives. 0 or -errno with err set.
-*/
-int psnap_pidns_inode(long long pid, uint64_t *ino, struct psnap_err *err) {
-  char path[64];
-  struct stat st;
-  if (pid <= 0) {
-    snap_err(err, EINVAL, "pidns must be a positive integer (a pid), not %lld", pid);
-    return -EINVAL;
-  }
-  if (pid > INT_MAX) {
-    snap_err(err, ESRCH, "no process %lld (pids end at %d)", pid, INT_MAX);
-    return -ESRCH;
-  }
-  snprintf(path, sizeof path, "/proc/%lld/ns/pid", pid);
-  if (stat(path, &st) == 0) {
-    *ino = (uint64_t)st.st_ino;
-    return 0;
-  }
-  int e = errno;
-  if (e == ENOENT || e == ESRCH) {
-    snap_err(err, ESRCH, "no process %lld", pid);
-    return -ESRCH;
-  }
-  struct psnap_buf b = {0};
-  struct psnap_status ss;
-  snprintf(path, sizeof path, "/proc/%lld/status", pid);
-  int levels = 0;
-  if (psnap_readat(AT_FDCWD, path, 0, &b, 1u << 20) == 0) {
-    psnap_parse_status(b.p, b.len, &ss);
-    const char *p = ss.nspid;
-    unsigned long long v;
-    while (p && psnap_next_uint(&p, ss.nspid + ss.nspid_len, &v)) levels++;
-  }
-  psnap_buf_free(&b);
-  if (levels == 1 && stat("/proc/self/ns/pid", &st) == 0) {
-    *ino = (uint64_t)st.st_ino;
-    return 0;
-  }
-  snap_err(err, e, "cannot read the PID namespace of pid %lld: %s", pid, strerror(e));
-  return -e;
 }

@@ -1,7 +1,8 @@
 /*
-** snap.h: the inside of a snapshot, shared by snap.c (scanning), ns.c
-** (joining a container), names.c (ids, terminals) and desc.c (columns).
-** Not installed: programs use psnap.h.
+** snap.h: the inside of a snapshot, shared by snap.c (the scan loop), ns.c
+** (views: which processes, in whose pids), lend.c (names a container
+** lends), names.c (ids and terminals) and desc.c (columns). Not installed:
+** programs use psnap.h.
 */
 #ifndef PSNAP_SNAP_H
 #define PSNAP_SNAP_H
@@ -10,18 +11,16 @@
 
 #include <sys/types.h>
 
-/* How the rows of a snapshot are found. */
-enum snap_mode {
-  MODE_HOST,      /* the caller's /proc */
-  MODE_CONTAINER, /* the target's own /proc, opened inside its mount namespace */
-  MODE_FALLBACK   /* the caller's /proc, filtered to the target's PID namespace */
-};
+/* The per-process buffers, one per file source. */
+enum snap_buf { B_STAT, B_STATUS, B_CMDLINE, B_ATTR, B_CGROUP, B_WCHAN, B_SYSCALL, B_EXE, B_CWD, B__COUNT };
 
-/* A process of the target's PID namespace: its host and container pids. */
-struct member {
-  int hpid;                 /* pid in the caller's view */
-  int cpid;                 /* pid in the target namespace's view */
-  unsigned long long start; /* stat (22): tells a reused pid from the member */
+/* The namespace links, in PSNAP_SRC_NS_* order. */
+enum { NS_PID, NS_MNT, NS_NET, NS_USER, NS_UTS, NS_IPC, NS_CGROUP, NS__COUNT };
+
+/* A terminal device and its name. */
+struct ttyname {
+  dev_t rdev;
+  char name[48];
 };
 
 /* An id -> name cache for names resolved through NSS on the host. */
@@ -33,38 +32,57 @@ struct namecache {
   size_t n, cap;
 };
 
-/* The per-process buffers, one per file source. */
-enum snap_buf { B_STAT, B_STATUS, B_CMDLINE, B_ATTR, B_CGROUP, B_WCHAN, B_SYSCALL, B_EXE, B_CWD, B__COUNT };
+/* A parent's pid in the view, and when its /proc entry was opened. */
+struct parent {
+  int hpid;           /* in the caller's view */
+  int vpid;           /* in the view (0: outside it) */
+  long long opened_ns; /* CLOCK_BOOTTIME when hpid was known to be this parent */
+};
 
-/* The namespace links, in PSNAP_SRC_NS_* order. */
-enum { NS_PID, NS_MNT, NS_NET, NS_USER, NS_UTS, NS_IPC, NS_CGROUP, NS__COUNT };
+struct psnap;
 
-/* A terminal device and its name under /dev. */
-struct ttyname {
-  dev_t rdev;
-  char name[48];
+/*
+** A view: which processes a snapshot lists and how their ids read. Chosen
+** once per snapshot (ns.c): the caller's own PID namespace, or another one.
+*/
+struct view {
+  unsigned need; /* sources the view reads for every row */
+  /* Fill s->pids with the host pids to visit, sorted. 0 or -errno. */
+  int (*list)(struct psnap *s);
+  /* After status is read: set s->pid; 0 keeps the row, 1 skips it. */
+  int (*after_status)(struct psnap *s);
+  /* With the row read and its directory open: ids in the view. 0 keeps
+     the row, 1 skips it, -errno fails the scan. */
+  int (*finish)(struct psnap *s, int pidfd);
+  /* Names in the view: NULL when there is none (the number is shown). */
+  const char *(*user)(struct psnap *s, uint32_t uid);
+  const char *(*group)(struct psnap *s, uint32_t gid);
+  /* The table of terminal names other than pts/N. */
+  const struct ttyname *(*ttys)(struct psnap *s, size_t *n);
+};
+extern const struct view ns_host_view, ns_pidns_view;
+
+/* Names a container lends (lend.c), copied into the snapshot. */
+struct lent {
+  int ok;                 /* 1: the tables below came from the container */
+  struct psnap_idtab pw;  /* /etc/passwd */
+  struct psnap_idtab gr;  /* /etc/group */
+  struct ttyname *tty;    /* character devices of its /dev */
+  size_t ntty;
 };
 
 struct psnap {
-  struct psnap_cfg cfg; /* what was asked (pids copied below) */
-  unsigned src;         /* sources to read for every row */
-  enum snap_mode mode;
-  int procfd;         /* /proc listing the rows */
-  int hostfd;         /* the caller's /proc (== procfd on a host scan) */
-  int devfd;          /* /dev for terminal names, -1 until needed */
-  int hardened;       /* open per-process files with openat2 limits */
-  long long target;   /* cfg.target, or 0 */
-  uint64_t target_ns; /* PID namespace inode of the target */
-  int target_level;   /* its depth below the caller's PID namespace */
+  struct psnap_cfg cfg;       /* what was asked (pids copied below) */
+  struct psnap_target target; /* level 0: the caller's own namespace */
+  const struct view *view;
+  unsigned src;               /* sources to read for every row */
+  int procfd;                 /* the caller's /proc: every row comes from it */
+  struct psnap_census *census; /* members of the target namespace */
+  int own_census;             /* census taken by this snapshot (freed with it) */
 
-  long long *pids; /* pids to visit, sorted (view of the target) */
+  long long *pids; /* host pids to visit, sorted */
   size_t npids;
   size_t next; /* index of the next pid to visit */
-
-  struct member *mem;  /* members of the target namespace, sorted by hpid */
-  struct member *memc; /* the same, sorted by cpid */
-  size_t nmem;
-  int have_mem;
 
   double now;      /* CLOCK_BOOTTIME at open, seconds */
   long hz;         /* clock ticks per second */
@@ -72,23 +90,23 @@ struct psnap {
   long pagekb;     /* page size in KiB */
 
   /* The current row */
-  int pid;         /* in the target's view */
-  int hpid;        /* in the caller's view, 0 when unknown */
+  int pid;         /* in the view */
+  int hpid;        /* in the caller's view */
   unsigned loaded; /* sources read for this row */
   struct psnap_stat st;
   struct psnap_status ss;
   struct psnap_buf b[B__COUNT]; /* contents of the files read */
   uint64_t ns[NS__COUNT];       /* namespace inodes read */
 
-  /* Ids: host ids as /proc shows them, mapped into the target's view */
-  int mapped; /* uid/gid maps apply */
-  struct psnap_idmap uidmap, gidmap;
-  uint32_t overflowuid, overflowgid;
-  int files; /* names come from pw/gr (container files), not NSS */
-  struct psnap_idtab pw, gr;
-  struct namecache users, groups;
+  struct parent *parents; /* parents seen in this scan, sorted by hpid */
+  size_t nparents, capparents;
 
-  struct ttyname *tty; /* terminal names, built on first use */
+  /* Ids: host ids as /proc shows them, mapped into the target's view */
+  struct psnap_idmap uidmap, gidmap; /* identity for the caller's view */
+  uint32_t overflowuid, overflowgid;
+  struct lent lent; /* names lent by the container (ok 0 on the host) */
+  struct namecache users, groups;
+  struct ttyname *tty; /* host terminal names, built on first use */
   size_t ntty;
   int have_tty;
 
@@ -103,13 +121,18 @@ struct psnap {
 void snap_err(struct psnap_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int snap_openat(struct psnap *s, int dirfd, const char *name, int flags);
 int snap_scratch(struct psnap *s, size_t need);
+int snap_walk(int procfd, int (*fn)(void *arg, int pid), void *arg);
+int snap_push_pid(struct psnap *s, size_t *cap, long long pid);
 
 /* ns.c */
-int ns_open_target(struct psnap *s, struct psnap_err *err);
-int ns_members(struct psnap *s);
-int ns_host_pid(struct psnap *s, int cpid, const unsigned long long *start);
-int ns_view_pid(struct psnap *s, int hpid);
-int ns_still_member(struct psnap *s, int cpid, int hpid);
+int ns_open_view(struct psnap *s, struct psnap_err *err);
+int ns_lend(struct psnap *s, struct psnap_err *err);
+
+/* lend.c: the names a container lends, read beneath the root of the
+   process whose /proc directory is xfd, by a helper thread. */
+enum { LEND_IDS = 1, LEND_TTY = 2 };
+int lend_names(int xfd, uint64_t key, unsigned what, unsigned deadline_ms, struct lent *out);
+void lend_free(struct lent *l);
 
 /* names.c */
 const char *names_user(struct psnap *s, uint32_t uid);
@@ -117,6 +140,7 @@ const char *names_group(struct psnap *s, uint32_t gid);
 const char *names_host_user(struct psnap *s, uint32_t uid);
 const char *names_host_group(struct psnap *s, uint32_t gid);
 const char *names_tty(struct psnap *s, int tty_nr);
+const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
 void names_free(struct psnap *s);
 
 #endif
