@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install the Debian packages the build, the tests or the benchmark need, but
-# only those that are missing. Used by `make run`, `make test`, `make bench`
-# and .ci/run. Runs apt-get directly as root, through sudo otherwise.
+# only those that are missing. Used by `make deps` and the targets that need
+# packages (run, test, bench, readme, lint, oom, asan, valgrind, fuzz), and by
+# .ci/run; never by a plain `make`. Runs apt-get directly as root, through
+# sudo otherwise.
 #
 #   scripts/deps.sh build   compiler, SQLite, libcap, libseccomp headers
 #   scripts/deps.sh test    build + procps, python3, sqlite3 shell
