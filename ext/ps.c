@@ -71,11 +71,11 @@ typedef struct ps_vtab {
 } ps_vtab;
 
 struct ps_cursor {
-  sqlite3_vtab_cursor base;      /* Base class - must be first */
-  struct psnap *snap;            /* The snapshot being read, or NULL */
-  struct psnap_census *census;   /* Shared by the snapshots of this statement */
-  unsigned src;                  /* Sources to read (from idxNum) */
-  struct psnap_target *targets;  /* one per PID namespace; pid 0 = caller's */
+  sqlite3_vtab_cursor base;     /* Base class - must be first */
+  struct psnap *snap;           /* The snapshot being read, or NULL */
+  struct psnap_census *census;  /* Shared by the snapshots of this statement */
+  unsigned src;                 /* Sources to read (from idxNum) */
+  struct psnap_target *targets; /* one per PID namespace; pid 0 = caller's */
   int ntargets;
   int itarget;     /* Index of the target of snap */
   long long *pids; /* pid constraint values, or NULL for all */
@@ -339,10 +339,8 @@ static int open_target(ps_cursor *c) {
   struct psnap_err err = {0};
   if (t->level > 0 && !c->census && psnap_census_take(&c->census, &err) < 0)
     return err.code == ENOMEM ? SQLITE_NOMEM : set_error(c->base.pVtab, "ps: %s", err.msg);
-  struct psnap_cfg cfg = {.src = c->src,
-                          .target = t,
-                          .census = c->census,
-                          .deadline_ms = ((ps_vtab *)c->base.pVtab)->conn->deadline_ms};
+  struct psnap_cfg cfg = {
+      .src = c->src, .target = t, .census = c->census, .deadline_ms = ((ps_vtab *)c->base.pVtab)->conn->deadline_ms};
   if (c->pids) {
     cfg.pids = c->pids;
     cfg.npids = (size_t)c->npids;

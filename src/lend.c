@@ -51,9 +51,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define LEND_ID 65534            /* the unprivileged fsuid and fsgid of the helper */
-#define LEND_STACK (256u << 10)  /* the helper's stack */
-#define LEND_MAX_TTY 4096        /* device names kept from a container's /dev */
+#define LEND_ID 65534           /* the unprivileged fsuid and fsgid of the helper */
+#define LEND_STACK (256u << 10) /* the helper's stack */
+#define LEND_MAX_TTY 4096       /* device names kept from a container's /dev */
 
 /* A helper's work, shared with the caller until both let go. */
 struct job {
@@ -124,7 +124,7 @@ static int kernel_fs(long type) {
 /* Open a path beneath rootfd: inside the root, no magic links. */
 static int open_beneath(int rootfd, const char *path, int flags) {
   /* openat2 refuses O_NOCTTY beside O_PATH */
-  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | (flags & O_PATH ? 0 : O_NOCTTY)),
+  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
   int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
   return fd < 0 ? -errno : fd;
@@ -266,7 +266,8 @@ static int take(struct job *j, struct lent *out) {
   if (rc == 0) rc = psnap_idtab_parse(&out->gr, j->group ? j->group : "", j->ngroup);
   if (rc == 0 && j->ntty) {
     out->tty = psnap_malloc(j->ntty * sizeof *out->tty);
-    if (!out->tty) rc = -ENOMEM;
+    if (!out->tty)
+      rc = -ENOMEM;
     else {
       memcpy(out->tty, j->tty, j->ntty * sizeof *out->tty);
       out->ntty = j->ntty;

@@ -36,7 +36,7 @@
 /* A PID namespace seen in a census, with its ancestors up to the caller's. */
 struct cns {
   uint64_t ino;
-  int nanc;                              /* ancestors known (-1: not walked yet) */
+  int nanc;                                /* ancestors known (-1: not walked yet) */
   uint64_t anc[PSNAP_MAX_PIDNS_LEVEL + 1]; /* parent first */
 };
 
@@ -260,9 +260,9 @@ static int host_add(void *arg, int pid) {
 ** /proc holds every process of its namespace and of those below it.
 */
 static int host_list(struct psnap *s) {
-  size_t cap = 0;
-  int rc = 0;
   if (s->cfg.pids) {
+    size_t cap = 0;
+    int rc = 0;
     for (size_t i = 0; i < s->cfg.npids && rc == 0; i++)
       if (s->cfg.pids[i] > 0 && s->cfg.pids[i] <= INT_MAX) rc = snap_push_pid(s, &cap, s->cfg.pids[i]);
     return rc;

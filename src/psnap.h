@@ -60,11 +60,11 @@ enum psnap_src {
 };
 
 /* Sizes and limits a caller may need. */
-#define PSNAP_SMALL_MAX (1u << 20)     /* most bytes kept of a small /proc file */
-#define PSNAP_CMDLINE_MAX (64u << 20)  /* most bytes kept of a command line */
-#define PSNAP_ETC_MAX (16u << 20)      /* most bytes read of a lent /etc/passwd or /etc/group */
-#define PSNAP_DEADLINE_MS 2000u        /* default deadline for a container's names */
-#define PSNAP_MAX_PIDNS_LEVEL 32       /* the kernel's nesting limit of PID namespaces */
+#define PSNAP_SMALL_MAX (1u << 20)    /* most bytes kept of a small /proc file */
+#define PSNAP_CMDLINE_MAX (64u << 20) /* most bytes kept of a command line */
+#define PSNAP_ETC_MAX (16u << 20)     /* most bytes read of a lent /etc/passwd or /etc/group */
+#define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
+#define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
 
 /* The columns, in table order. psnap_cols[] in desc.c has one entry each. */
 enum psnap_col {
@@ -185,12 +185,12 @@ void psnap_census_free(struct psnap_census *c);
 
 /* What to snapshot. */
 struct psnap_cfg {
-  unsigned src;                       /* PSNAP_SRC_* bits to read */
-  const struct psnap_target *target;  /* NULL: the caller's view; else that namespace's */
-  struct psnap_census *census;        /* NULL: taken by the snapshot when it needs one */
-  const long long *pids;              /* NULL: every process; else only these (the view's pids) */
+  unsigned src;                      /* PSNAP_SRC_* bits to read */
+  const struct psnap_target *target; /* NULL: the caller's view; else that namespace's */
+  struct psnap_census *census;       /* NULL: taken by the snapshot when it needs one */
+  const long long *pids;             /* NULL: every process; else only these (the view's pids) */
   size_t npids;
-  unsigned deadline_ms;               /* for a container's names; 0: PSNAP_DEADLINE_MS */
+  unsigned deadline_ms; /* for a container's names; 0: PSNAP_DEADLINE_MS */
 };
 
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);
@@ -199,7 +199,6 @@ int psnap_column(struct psnap *s, int col, struct psnap_value *v); /* 0 or -ENOM
 long long psnap_rowid(const struct psnap *s);
 const struct psnap_err *psnap_error(const struct psnap *s);
 void psnap_close(struct psnap *s);
-
 
 /* A PID namespace visible to the caller (ps_namespaces). */
 struct psnap_nsinfo {

@@ -29,7 +29,6 @@
 #include <time.h>
 #include <unistd.h>
 
-
 /* Fill an error: the code and a printf-style message. */
 void snap_err(struct psnap_err *e, int code, const char *fmt, ...) {
   if (!e) return;

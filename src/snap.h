@@ -34,8 +34,8 @@ struct namecache {
 
 /* A parent's pid in the view, and when its /proc entry was opened. */
 struct parent {
-  int hpid;           /* in the caller's view */
-  int vpid;           /* in the view (0: outside it) */
+  int hpid;            /* in the caller's view */
+  int vpid;            /* in the view (0: outside it) */
   long long opened_ns; /* CLOCK_BOOTTIME when hpid was known to be this parent */
 };
 
@@ -64,10 +64,10 @@ extern const struct view ns_host_view, ns_pidns_view;
 
 /* Names a container lends (lend.c), copied into the snapshot. */
 struct lent {
-  int ok;                 /* 1: the tables below came from the container */
-  struct psnap_idtab pw;  /* /etc/passwd */
-  struct psnap_idtab gr;  /* /etc/group */
-  struct ttyname *tty;    /* character devices of its /dev */
+  int ok;                /* 1: the tables below came from the container */
+  struct psnap_idtab pw; /* /etc/passwd */
+  struct psnap_idtab gr; /* /etc/group */
+  struct ttyname *tty;   /* character devices of its /dev */
   size_t ntty;
 };
 
@@ -75,10 +75,10 @@ struct psnap {
   struct psnap_cfg cfg;       /* what was asked (pids copied below) */
   struct psnap_target target; /* level 0: the caller's own namespace */
   const struct view *view;
-  unsigned src;               /* sources to read for every row */
-  int procfd;                 /* the caller's /proc: every row comes from it */
+  unsigned src;                /* sources to read for every row */
+  int procfd;                  /* the caller's /proc: every row comes from it */
   struct psnap_census *census; /* members of the target namespace */
-  int own_census;             /* census taken by this snapshot (freed with it) */
+  int own_census;              /* census taken by this snapshot (freed with it) */
 
   long long *pids; /* host pids to visit, sorted */
   size_t npids;
