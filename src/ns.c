@@ -324,10 +324,10 @@ static int at_level(struct psnap *s, const char *list, size_t n) {
 */
 static int pidns_after_status(struct psnap *s) {
   int pid = at_level(s, s->ss.nspid, s->ss.nspid_len);
-  if (pid <= 0) return 1;
+  if (pid <= 0) return -ESRCH;
   s->pid = pid;
   long long key = pid;
-  if (s->cfg.pids && !bsearch(&key, s->cfg.pids, s->cfg.npids, sizeof key, cmp_ll)) return 1;
+  if (s->cfg.pids && !bsearch(&key, s->cfg.pids, s->cfg.npids, sizeof key, cmp_ll)) return -ESRCH;
   return 0;
 }
 
@@ -395,7 +395,7 @@ static struct parent *parent_read(struct psnap *s, int hpid, struct parent *e) {
 ** as long as the child's ppid stays the same: the parent was alive when it
 ** was opened. Otherwise open the parent now and re-read the child's stat
 ** to confirm its ppid did not change meanwhile (a parent that exited and
-** whose pid was taken). 0, 1 to skip the row (it vanished), or -errno.
+** whose pid was taken). 0, -ESRCH to skip the row (it vanished), or -ENOMEM.
 */
 static int map_parent(struct psnap *s, int pidfd) {
   for (int tries = 0; tries < 3; tries++) {
@@ -419,7 +419,7 @@ static int map_parent(struct psnap *s, int pidfd) {
     s->opened++;
     int rc = psnap_readat(pidfd, "stat", 0, &s->b[B_STAT], PSNAP_SMALL_MAX);
     if (rc == -ENOMEM) return rc;
-    if (rc < 0 || psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) return 1;
+    if (rc < 0 || psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) return -ESRCH;
     if (s->st.ppid == hp) {
       s->st.ppid = vpid;
       s->loaded |= PSNAP_SRC_PARENT;

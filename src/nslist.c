@@ -10,7 +10,6 @@
 */
 #include "snap.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -68,6 +67,62 @@ void psnap_namespaces_free(struct psnap_nsinfo *v, size_t n) {
   psnap_free(v);
 }
 
+/* The walk's state: the namespaces found so far. */
+struct nswalk {
+  int procfd;
+  uint64_t own;
+  struct psnap_nsinfo *v;
+  size_t nv, cap;
+  struct psnap_buf b;
+};
+
+/* One process of the walk: count it in its namespace; note an init. */
+static int ns_one(void *arg, int pid) {
+  struct nswalk *w = arg;
+  char path[48];
+  snprintf(path, sizeof path, "%d/status", pid);
+  if (psnap_readat(w->procfd, path, 0, &w->b, PSNAP_SMALL_MAX) < 0) return 0;
+  struct psnap_status ss;
+  psnap_parse_status(w->b.p, w->b.len, &ss);
+  unsigned long long lv = 0;
+  int levels = ss.nspid ? psnap_list_count(ss.nspid, ss.nspid_len) : 0;
+  if (levels) psnap_list_at(ss.nspid, ss.nspid_len, levels - 1, &lv);
+  snprintf(path, sizeof path, "%d/ns/pid", pid);
+  uint64_t ino = link_inode(w->procfd, path);
+  if (!ino && levels == 1) ino = w->own;
+  if (!ino) return 0;
+  size_t i = 0;
+  while (i < w->nv && w->v[i].ns_pid != ino) i++;
+  if (i == w->nv) {
+    if (w->nv == w->cap) {
+      size_t ncap = w->cap ? w->cap * 2 : 16;
+      void *nw = psnap_realloc(w->v, ncap * sizeof *w->v);
+      if (!nw) return -ENOMEM;
+      w->v = nw;
+      w->cap = ncap;
+    }
+    memset(&w->v[w->nv], 0, sizeof w->v[w->nv]);
+    w->v[w->nv++].ns_pid = ino;
+  }
+  struct psnap_nsinfo *ns = &w->v[i];
+  ns->nprocs++;
+  if (lv != 1 || ns->pid != 0) return 0;
+  ns->pid = pid;
+  snprintf(path, sizeof path, "%d/ns/user", pid);
+  ns->ns_user = link_inode(w->procfd, path);
+  snprintf(path, sizeof path, "%d/comm", pid);
+  if (psnap_readat(w->procfd, path, 0, &w->b, 64) == 0) {
+    size_t k = w->b.len;
+    while (k > 0 && w->b.p[k - 1] == '\n') k--;
+    if (k >= sizeof ns->comm) k = sizeof ns->comm - 1;
+    memcpy(ns->comm, w->b.p, k);
+    ns->comm[k] = '\0';
+  }
+  snprintf(path, sizeof path, "%d/cgroup", pid);
+  if (psnap_readat(w->procfd, path, 0, &w->b, PSNAP_SMALL_MAX) == 0) ns->cgroup = cgroup_path(w->b.p, w->b.len);
+  return 0;
+}
+
 /*
 ** List the PID namespaces visible in /proc, sorted by inode. Returns 0 with
 ** *out and *n set, or -errno with err set.
@@ -75,85 +130,26 @@ void psnap_namespaces_free(struct psnap_nsinfo *v, size_t n) {
 int psnap_namespaces(struct psnap_nsinfo **out, size_t *n, struct psnap_err *err) {
   *out = NULL;
   *n = 0;
-  int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (procfd < 0) {
+  struct nswalk w = {.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (w.procfd < 0) {
     int e = errno;
     snap_err(err, e, "cannot open /proc: %s", strerror(e));
     return -e;
   }
-  uint64_t own = link_inode(procfd, "self/ns/pid");
-  int fd = dup(procfd);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0) close(fd);
-    close(procfd);
-    snap_err(err, ENOMEM, "out of memory");
-    return -ENOMEM;
-  }
-  struct psnap_nsinfo *v = NULL;
-  size_t nv = 0, cap = 0;
-  int rc = 0;
-  struct psnap_buf b = {0};
-  struct dirent *de;
-  char path[48];
-  while ((de = readdir(d)) != NULL) {
-    const char *name = de->d_name;
-    if (*name < '1' || *name > '9' || strlen(name) > 10) continue;
-    snprintf(path, sizeof path, "%s/status", name);
-    if (psnap_readat(procfd, path, 0, &b, 1u << 20) < 0) continue;
-    struct psnap_status ss;
-    psnap_parse_status(b.p, b.len, &ss);
-    unsigned long long lv = 0, x;
-    int levels = 0;
-    const char *p = ss.nspid;
-    while (p && psnap_next_uint(&p, ss.nspid + ss.nspid_len, &x)) lv = x, levels++;
-    snprintf(path, sizeof path, "%s/ns/pid", name);
-    uint64_t ino = link_inode(procfd, path);
-    if (!ino && levels == 1) ino = own;
-    if (!ino) continue;
-    size_t i = 0;
-    while (i < nv && v[i].ns_pid != ino) i++;
-    if (i == nv) {
-      if (nv == cap) {
-        size_t ncap = cap ? cap * 2 : 16;
-        void *nw = psnap_realloc(v, ncap * sizeof *v);
-        if (!nw) {
-          rc = -ENOMEM;
-          break;
-        }
-        v = nw;
-        cap = ncap;
-      }
-      memset(&v[nv], 0, sizeof v[nv]);
-      v[nv++].ns_pid = ino;
-    }
-    v[i].nprocs++;
-    if (lv == 1 && v[i].pid == 0) {
-      v[i].pid = (int)strtol(name, NULL, 10);
-      snprintf(path, sizeof path, "%s/ns/user", name);
-      v[i].ns_user = link_inode(procfd, path);
-      snprintf(path, sizeof path, "%s/comm", name);
-      if (psnap_readat(procfd, path, 0, &b, 64) == 0) {
-        size_t k = b.len;
-        while (k > 0 && b.p[k - 1] == '\n') k--;
-        if (k >= sizeof v[i].comm) k = sizeof v[i].comm - 1;
-        memcpy(v[i].comm, b.p, k);
-        v[i].comm[k] = '\0';
-      }
-      snprintf(path, sizeof path, "%s/cgroup", name);
-      if (psnap_readat(procfd, path, 0, &b, 1u << 20) == 0) v[i].cgroup = cgroup_path(b.p, b.len);
-    }
-  }
-  closedir(d);
-  close(procfd);
-  psnap_buf_free(&b);
+  w.own = link_inode(w.procfd, "self/ns/pid");
+  int rc = snap_walk(w.procfd, ns_one, &w);
+  close(w.procfd);
+  psnap_buf_free(&w.b);
   if (rc < 0) {
-    psnap_namespaces_free(v, nv);
-    snap_err(err, ENOMEM, "out of memory");
+    psnap_namespaces_free(w.v, w.nv);
+    if (rc == -ENOMEM)
+      snap_err(err, ENOMEM, "out of memory");
+    else
+      snap_err(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
     return rc;
   }
-  if (nv) qsort(v, nv, sizeof *v, by_inode);
-  *out = v;
-  *n = nv;
+  if (w.nv) qsort(w.v, w.nv, sizeof *w.v, by_inode);
+  *out = w.v;
+  *n = w.nv;
   return 0;
 }

@@ -267,14 +267,7 @@ static int read_link(int dirfd, const char *name, struct psnap_buf *b) {
   }
 }
 
-/* What reading a source gave. */
-enum loaded {
-  GOT = 0,  /* read: marked loaded */
-  NONE = 1, /* cannot be read: its columns are NULL */
-  GONE = 2  /* the process is gone: skip the row */
-};
-
-/* Read one source of the current row: GOT, NONE, GONE, or -ENOMEM. */
+/* Read one source of the current row, and mark it loaded: 0 or -errno. */
 static int load(struct psnap *s, int pidfd, const char *path, const struct source *src) {
   int rc;
   struct psnap_buf *b = &s->b[src->buf];
@@ -295,38 +288,47 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
         s->ns[src->buf] = ino;
     }
   }
-  if (rc == 0) {
-    s->loaded |= src->bit;
-    return GOT;
-  }
-  if (rc == -ENOMEM) return -ENOMEM;
-  if (rc == -ESRCH || (src->enoent_gone && rc == -ENOENT)) return GONE;
-  return NONE;
+  if (rc == 0 && src->bit == PSNAP_SRC_STAT && psnap_parse_stat(b->p, b->len, &s->st) < 0) rc = -EINVAL;
+  if (rc == 0) s->loaded |= src->bit;
+  return rc;
 }
 
 /*
-** Read the current row's sources through its directory fd. GOT when the
-** row is complete, GONE to skip it, or -ENOMEM.
+** What a failed read means for the row: skip it (-ESRCH) when the process
+** is gone or when the row cannot be made without the source (stat, and
+** what the view needs: status in another namespace); otherwise 0, and the
+** source's columns are NULL. -ENOMEM stays -ENOMEM.
+*/
+static int failed(const struct psnap *s, const struct source *src, int rc) {
+  if (rc == -ENOMEM) return rc;
+  if (rc == -ESRCH || (src->enoent_gone && rc == -ENOENT)) return -ESRCH;
+  return src->bit & (PSNAP_SRC_STAT | s->view->need) ? -ESRCH : 0;
+}
+
+/*
+** Read the current row's sources through its directory fd. 0 when the
+** row is complete, -ESRCH to skip it, or -ENOMEM.
 */
 static int load_row(struct psnap *s, int pidfd) {
   for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
     const struct source *src = &sources[i];
     if (!(s->src & src->bit)) continue;
     int rc = load(s, pidfd, src->name, src);
+    if (rc < 0) rc = failed(s, src, rc);
     if (rc < 0) return rc;
-    if (rc == GONE || (rc == NONE && src->enoent_gone)) return GONE;
-    if (src->bit == PSNAP_SRC_STATUS && rc == GOT) {
+    if (src->bit == PSNAP_SRC_STATUS && (s->loaded & PSNAP_SRC_STATUS)) {
       psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
-      if (s->view->after_status(s)) return GONE; /* not in the view, or not asked for */
+      rc = s->view->after_status(s); /* not in the view, or not asked for */
+      if (rc < 0) return rc;
     }
-    if (src->bit == PSNAP_SRC_STAT && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) return GONE;
   }
-  return GOT;
+  return 0;
 }
 
 /*
 ** Advance to the next process that still exists. Returns 1 when a row is
-** ready, 0 at the end, -errno on a failure that ends the scan (OOM).
+** ready, 0 at the end, -errno on a failure that ends the scan (OOM; the
+** message is in psnap_error()).
 */
 int psnap_next(struct psnap *s) {
   char name[24];
@@ -339,20 +341,19 @@ int psnap_next(struct psnap *s) {
       /* One file: no directory fd is needed to keep a row consistent. */
       snprintf(name, sizeof name, "%d/stat", s->hpid);
       rc = load(s, s->procfd, name, &sources[1]);
-      if (rc == GOT && psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) rc = GONE;
-      if (rc == NONE) rc = GONE;
+      if (rc < 0) rc = failed(s, &sources[1], rc);
     } else {
       snprintf(name, sizeof name, "%d", s->hpid);
       pidfd = snap_openat(s, s->procfd, name, O_RDONLY | O_DIRECTORY);
-      rc = pidfd == -ENOMEM ? -ENOMEM : pidfd < 0 ? GONE : load_row(s, pidfd);
+      rc = pidfd == -ENOMEM ? -ENOMEM : pidfd < 0 ? -ESRCH : load_row(s, pidfd);
     }
-    if (rc == GOT) rc = s->view->finish(s, pidfd) ? GONE : GOT;
+    if (rc == 0) rc = s->view->finish(s, pidfd);
     if (pidfd >= 0) close(pidfd);
-    if (rc == -ENOMEM) {
-      snap_err(&s->err, ENOMEM, "out of memory");
-      return -ENOMEM;
+    if (rc == 0) return 1;
+    if (rc != -ESRCH) {
+      snap_err(&s->err, -rc, "cannot read process %d: %s", s->hpid, strerror(-rc));
+      return rc;
     }
-    if (rc == GOT) return 1;
   }
   return 0;
 }

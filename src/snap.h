@@ -49,10 +49,10 @@ struct view {
   unsigned need; /* sources the view reads for every row */
   /* Fill s->pids with the host pids to visit, sorted. 0 or -errno. */
   int (*list)(struct psnap *s);
-  /* After status is read: set s->pid; 0 keeps the row, 1 skips it. */
+  /* After status is read: set s->pid; 0 keeps the row, -ESRCH skips it. */
   int (*after_status)(struct psnap *s);
-  /* With the row read and its directory open: ids in the view. 0 keeps
-     the row, 1 skips it, -errno fails the scan. */
+  /* With the row read and its directory open (-1 on a stat-only scan):
+     ids in the view. 0 keeps the row, -ESRCH skips it, -ENOMEM fails. */
   int (*finish)(struct psnap *s, int pidfd);
   /* Names in the view: NULL when there is none (the number is shown). */
   const char *(*user)(struct psnap *s, uint32_t uid);
