@@ -359,7 +359,10 @@ static struct parent *parent_read(struct psnap *s, int hpid, struct parent *e) {
     s->opened++;
     int rc = psnap_readat(fd, "status", 0, &b, PSNAP_SMALL_MAX);
     close(fd);
-    if (rc == -ENOMEM) return NULL;
+    if (rc == -ENOMEM) {
+      psnap_buf_free(&b);
+      return NULL;
+    }
     if (rc == 0) {
       struct psnap_status ps;
       psnap_parse_status(b.p, b.len, &ps);
@@ -406,7 +409,7 @@ static int map_parent(struct psnap *s, int pidfd) {
       return 0;
     }
     struct parent key = {.hpid = hp};
-    struct parent *e = bsearch(&key, s->parents, s->nparents, sizeof key, by_parent);
+    struct parent *e = s->nparents ? bsearch(&key, s->parents, s->nparents, sizeof key, by_parent) : NULL;
     long long born_by = (long long)(s->st.start + 1) * (1000000000LL / s->hz);
     if (e && born_by <= e->opened_ns) {
       s->st.ppid = e->vpid;
@@ -488,7 +491,8 @@ static void identity(struct psnap_idmap *m) {
 /*
 ** The process that lends the namespace's names: the target, unless it has
 ** no root any more (a zombie), then the namespace's init, else its lowest
-** live member. Returns an open /proc directory fd, or -errno.
+** live member. Returns an open /proc directory fd, -ESRCH when there is
+** none, or -ENOMEM.
 */
 static int lender(struct psnap *s) {
   char name[24], link[8];
@@ -504,9 +508,15 @@ static int lender(struct psnap *s) {
     int pfd = openat(s->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pfd < 0) continue;
     struct psnap_status ps;
-    int v = -1;
-    if (ns_inode(pfd, "ns/pid") == s->target.ns && readlinkat(pfd, "root", link, sizeof link) > 0 &&
-        psnap_readat(pfd, "status", 0, &b, PSNAP_SMALL_MAX) == 0) {
+    int v = -1, rc = -ENOENT;
+    if (ns_inode(pfd, "ns/pid") == s->target.ns && readlinkat(pfd, "root", link, sizeof link) > 0)
+      rc = psnap_readat(pfd, "status", 0, &b, PSNAP_SMALL_MAX);
+    if (rc == -ENOMEM) {
+      close(pfd);
+      bestv = -ENOMEM;
+      break;
+    }
+    if (rc == 0) {
       psnap_parse_status(b.p, b.len, &ps);
       v = at_level(s, ps.nspid, ps.nspid_len);
     }
@@ -518,6 +528,10 @@ static int lender(struct psnap *s) {
     }
   }
   psnap_buf_free(&b);
+  if (bestv == -ENOMEM) {
+    if (best >= 0) close(best);
+    return -ENOMEM;
+  }
   return best >= 0 ? best : -ESRCH;
 }
 
@@ -571,12 +585,13 @@ int ns_lend(struct psnap *s, struct psnap_err *err) {
   unsigned what = (s->src & PSNAP_SRC_NAMES ? LEND_IDS : 0) | (s->src & PSNAP_SRC_TTY ? LEND_TTY : 0);
   if (s->target.level == 0 || !what) return 0;
   int fd = lender(s);
-  if (fd < 0) return 0; /* nobody left to lend names: numbers */
-  int rc = lend_names(fd, s->target.ns, what, s->cfg.deadline_ms ? s->cfg.deadline_ms : PSNAP_DEADLINE_MS, &s->lent);
-  close(fd);
+  int rc = fd == -ENOMEM ? fd : 0;
+  if (fd >= 0)
+    rc = lend_names(fd, s->target.ns, what, s->cfg.deadline_ms ? s->cfg.deadline_ms : PSNAP_DEADLINE_MS, &s->lent);
+  if (fd >= 0) close(fd);
   if (rc == -ENOMEM) {
     snap_err(err, ENOMEM, "out of memory");
     return rc;
   }
-  return 0;
+  return 0; /* names lent, or none (nobody left to lend them, or too late): numbers */
 }
