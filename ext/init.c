@@ -16,6 +16,8 @@ SQLITE_EXTENSION_INIT1
 #include "ps.h"
 #include "psnap.h"
 
+#include <pthread.h>
+
 #ifndef PSNAP_VERSION
 #define PSNAP_VERSION "unknown"
 #endif
@@ -26,10 +28,14 @@ static void ps_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_text(ctx, PSNAP_VERSION, -1, SQLITE_STATIC);
 }
 
-/* The library allocates through SQLite, so SQLITE_CONFIG_MALLOC sees it all. */
+/* The library allocates through SQLite, so SQLITE_CONFIG_MALLOC sees it all.
+   Set once per process: a second connection's load must not rewrite the
+   allocator while scans of other connections use it. */
 static void *sq_malloc(size_t n) { return sqlite3_malloc64(n); }
 static void *sq_realloc(void *p, size_t n) { return sqlite3_realloc64(p, n); }
 static void sq_free(void *p) { sqlite3_free(p); }
+static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
+static void set_allocator(void) { psnap_set_allocator(sq_malloc, sq_realloc, sq_free); }
 
 __attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **pzErrMsg,
                                                            const sqlite3_api_routines *pApi);
@@ -37,7 +43,7 @@ __attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **p
                                                            const sqlite3_api_routines *pApi) {
   SQLITE_EXTENSION_INIT2(pApi);
   (void)pzErrMsg;
-  psnap_set_allocator(sq_malloc, sq_realloc, sq_free);
+  pthread_once(&allocator_once, set_allocator);
   int rc = sqlite3_create_function(db, "ps_version", 0, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, 0,
                                    ps_version, 0, 0);
   if (rc == SQLITE_OK) rc = ps_register_format(db);

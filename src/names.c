@@ -87,7 +87,7 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
     }
     buf = nb;
     int rc = getgrgid_r(gid, &gr, buf, len, &res);
-    if (rc == ERANGE && len < (16u << 20)) {
+    if (rc == ERANGE && len < PSNAP_ETC_MAX) {
       len *= 4;
       continue;
     }

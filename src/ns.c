@@ -475,7 +475,7 @@ static uint32_t read_u32(struct psnap *s, const char *name, uint32_t dflt) {
 static int read_map(struct psnap *s, int xfd, const char *name, struct psnap_idmap *m) {
   struct psnap_buf b = {0};
   s->opened++;
-  int rc = psnap_readat(xfd, name, 0, &b, 65536);
+  int rc = psnap_readat(xfd, name, 0, &b, PSNAP_IDMAP_MAX);
   if (rc == 0) psnap_parse_idmap(b.p, b.len, m);
   psnap_buf_free(&b);
   return rc;

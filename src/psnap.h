@@ -62,7 +62,8 @@ enum psnap_src {
 /* Sizes and limits a caller may need. */
 #define PSNAP_SMALL_MAX (1u << 20)    /* most bytes kept of a small /proc file */
 #define PSNAP_CMDLINE_MAX (64u << 20) /* most bytes kept of a command line */
-#define PSNAP_ETC_MAX (16u << 20)     /* most bytes read of a lent /etc/passwd or /etc/group */
+#define PSNAP_ETC_MAX (16u << 20)     /* most bytes of a lent /etc/passwd or /etc/group (and of one host NSS group) */
+#define PSNAP_IDMAP_MAX 65536u        /* most bytes of a uid_map or gid_map (340 extents) */
 #define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
 #define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
 
