@@ -9,20 +9,13 @@
 **   SELECT c.name, p.* FROM containers c JOIN ps p ON p.pidns = c.pid;
 **
 ** The table is eponymous-only (no CREATE VIRTUAL TABLE) and DIRECTONLY: it
-** reads every process's command line and joins namespaces, so triggers and
+** reads every process's command line and the names containers lend, so triggers and
 ** persistent views may not use it; TEMP views may.
 **
-**   CREATE TABLE ps(
-**     user TEXT, pid INTEGER, ppid INTEGER, pcpu REAL, etime REAL, tty TEXT,
-**     time REAL, args TEXT, comm TEXT, "group" TEXT, groups TEXT,
-**     rgroup TEXT, ruser TEXT, nice INTEGER, pgid INTEGER, uid INTEGER,
-**     vsz INTEGER, rss INTEGER, state TEXT, stime REAL, capamb TEXT,
-**     capbnd TEXT, capeff TEXT, capinh TEXT, capprm TEXT, seccomp TEXT,
-**     label TEXT, hpid INTEGER, huser TEXT, huid INTEGER, hgroup TEXT,
-**     hgroups TEXT,
-**     pidns INTEGER HIDDEN  -- a pid: list the processes of its PID namespace
-**   );
-** (generated from the registry in src/desc.c; this copy is for reading.)
+**   CREATE TABLE ps(user TEXT, pid INTEGER, ppid INTEGER, ..., pidns INTEGER HIDDEN)
+** is generated from the registry (src/columns.h): SELECT * FROM
+** ps_descriptors lists every column, its type, source and meaning.
+** pidns is HIDDEN: a pid whose PID namespace to list.
 **
 ** pidns = X lists the PID namespace of process X as the container sees it
 ** (its pids, its user names), with the host's view in hpid, huser, huid,

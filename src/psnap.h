@@ -29,6 +29,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "columns.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -67,58 +69,10 @@ enum psnap_src {
 #define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
 #define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
 
-/* The columns, in table order. psnap_cols[] in desc.c has one entry each. */
-enum psnap_col {
-  PSNAP_COL_USER,
-  PSNAP_COL_PID,
-  PSNAP_COL_PPID,
-  PSNAP_COL_PCPU,
-  PSNAP_COL_ETIME,
-  PSNAP_COL_TTY,
-  PSNAP_COL_TIME,
-  PSNAP_COL_ARGS,
-  PSNAP_COL_COMM,
-  PSNAP_COL_GROUP,
-  PSNAP_COL_GROUPS,
-  PSNAP_COL_RGROUP,
-  PSNAP_COL_RUSER,
-  PSNAP_COL_NICE,
-  PSNAP_COL_PGID,
-  PSNAP_COL_UID,
-  PSNAP_COL_VSZ,
-  PSNAP_COL_RSS,
-  PSNAP_COL_STATE,
-  PSNAP_COL_STIME,
-  PSNAP_COL_CAPAMB,
-  PSNAP_COL_CAPBND,
-  PSNAP_COL_CAPEFF,
-  PSNAP_COL_CAPINH,
-  PSNAP_COL_CAPPRM,
-  PSNAP_COL_SECCOMP,
-  PSNAP_COL_LABEL,
-  PSNAP_COL_HPID,
-  PSNAP_COL_HUSER,
-  PSNAP_COL_HUID,
-  PSNAP_COL_HGROUP,
-  PSNAP_COL_HGROUPS,
-  PSNAP_COL_NS_PID,
-  PSNAP_COL_NS_MNT,
-  PSNAP_COL_NS_NET,
-  PSNAP_COL_NS_USER,
-  PSNAP_COL_NS_UTS,
-  PSNAP_COL_NS_IPC,
-  PSNAP_COL_NS_CGROUP,
-  PSNAP_COL_CGROUP,
-  PSNAP_COL_NLWP,
-  PSNAP_COL_EXE,
-  PSNAP_COL_CWD,
-  PSNAP_COL_WCHAN,
-  PSNAP_COL_NOPRIV,
-  PSNAP_COL_SECCOMP_FILTERS,
-  PSNAP_COL_SYSCALL,
-  PSNAP_COL_PIDNS, /* HIDDEN: the target pid (NULL on a host scan) */
-  PSNAP_COL__COUNT
-};
+/* The columns, in table order: derived from the registry (columns.h), as
+   psnap_cols[] in desc.c is. */
+#define PSNAP_COL_ENUM(id, ...) PSNAP_COL_##id,
+enum psnap_col { PSNAP_COLUMNS(PSNAP_COL_ENUM) PSNAP_COL__COUNT };
 
 enum psnap_vtype { PSNAP_NULL, PSNAP_INT, PSNAP_REAL, PSNAP_TEXT };
 

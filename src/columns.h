@@ -1,0 +1,69 @@
+/*
+** columns.h: the column registry, the one list of every column.
+**
+** One line per column, in table order:
+**   X(ID, name, SQL type, sources, flags, AIX code, header, from, doc, getter)
+** psnap.h derives enum psnap_col from it and desc.c the descriptors
+** (psnap_cols[]), so the two cannot drift: a column exists in both or in
+** neither. The name is psgo's descriptor name; the sources are the
+** PSNAP_SRC_* bits its value needs (a scan reads only the files of the
+** columns a query uses); the getter is a function of desc.c. The CREATE
+** TABLE statement, the file choice in xBestIndex, xColumn, ps_descriptors
+** and the README's column table are all generated from this list.
+*/
+#ifndef PSNAP_COLUMNS_H
+#define PSNAP_COLUMNS_H
+
+/* clang-format off */
+#define PSNAP_COLUMNS(X) \
+  X(USER, "user", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%U", "USER", "status Uid (effective)", "effective user name, else the uid", get_user) \
+  X(PID, "pid", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%p", "PID", "/proc directory", "process id, as the target namespace sees it", get_pid) \
+  X(PPID, "ppid", "INTEGER", PSNAP_SRC_STAT | PSNAP_SRC_PARENT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%P", "PPID", "stat (4); in a namespace the parent's NSpid", "parent process id (0 for a namespace's init)", get_ppid) \
+  X(PCPU, "pcpu", "REAL", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%C", "%CPU", "stat (14,15,22)", "CPU use in percent over the process's lifetime", get_pcpu) \
+  X(ETIME, "etime", "REAL", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%t", "ELAPSED", "stat (22)", "seconds since the process started", get_etime) \
+  X(TTY, "tty", "TEXT", PSNAP_SRC_STAT | PSNAP_SRC_TTY, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%y", "TTY", "stat (7), /dev", "controlling terminal (pts/0), NULL when none", get_tty) \
+  X(TIME, "time", "REAL", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%x", "TIME", "stat (14,15)", "CPU time used, user + system, in seconds", get_time) \
+  X(ARGS, "args", "TEXT", PSNAP_SRC_STAT | PSNAP_SRC_CMDLINE, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%a", "COMMAND", "cmdline", "arguments joined by spaces; [comm] when there are none", get_args) \
+  X(COMM, "comm", "TEXT", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%c", "COMMAND", "stat (2)", "executable name (at most 15 bytes)", get_comm) \
+  X(GROUP, "group", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%G", "GROUP", "status Gid (effective)", "effective group name, else the gid", get_group) \
+  X(GROUPS, "groups", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO, NULL, "GROUPS", "status Groups", "supplementary group names joined by ','", get_groups) \
+  X(RGROUP, "rgroup", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%g", "RGROUP", "status Gid (real)", "real group name, else the gid", get_rgroup) \
+  X(RUSER, "ruser", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%u", "RUSER", "status Uid (real)", "real user name, else the uid", get_ruser) \
+  X(NICE, "nice", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%n", "NI", "stat (19)", "nice value, -20 to 19", get_nice) \
+  X(PGID, "pgid", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%r", "PGID", "stat (5)", "process group id", get_pgid) \
+  X(UID, "uid", "INTEGER", PSNAP_SRC_STATUS, PSNAP_F_PSGO | PSNAP_F_PROCPS, NULL, "UID", "status Uid (effective)", "effective user id", get_uid) \
+  X(VSZ, "vsz", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%z", "VSZ", "stat (23)", "virtual memory size in KiB", get_vsz) \
+  X(RSS, "rss", "INTEGER", PSNAP_SRC_STATUS, PSNAP_F_PSGO | PSNAP_F_PROCPS, NULL, "RSS", "status VmRSS", "resident set size in KiB (0 for kernel threads)", get_rss) \
+  X(STATE, "state", "TEXT", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, NULL, "STATE", "stat (3)", "state: R S D Z T t X I", get_state) \
+  X(STIME, "stime", "REAL", PSNAP_SRC_STAT | PSNAP_SRC_BTIME, PSNAP_F_PSGO | PSNAP_F_PROCPS, NULL, "STIME", "stat (22), /proc/stat btime", "start time, Unix epoch seconds", get_stime) \
+  X(CAPAMB, "capamb", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "AMBIENT CAPS", "status CapAmb", "ambient capabilities", get_capamb) \
+  X(CAPBND, "capbnd", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "BOUNDING CAPS", "status CapBnd", "bounding set", get_capbnd) \
+  X(CAPEFF, "capeff", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "EFFECTIVE CAPS", "status CapEff", "effective capabilities", get_capeff) \
+  X(CAPINH, "capinh", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "INHERITED CAPS", "status CapInh", "inheritable capabilities", get_capinh) \
+  X(CAPPRM, "capprm", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "PERMITTED CAPS", "status CapPrm", "permitted capabilities", get_capprm) \
+  X(SECCOMP, "seccomp", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "SECCOMP", "status Seccomp", "seccomp mode: disabled, strict or filter", get_seccomp) \
+  X(LABEL, "label", "TEXT", PSNAP_SRC_STAT | PSNAP_SRC_ATTR, PSNAP_F_PSGO | PSNAP_F_PROCPS, NULL, "LABEL", "attr/current", "security label (SELinux, AppArmor); NULL when none", get_label) \
+  X(HPID, "hpid", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PSGO, NULL, "HPID", "the caller's /proc", "pid on the host", get_hpid) \
+  X(HUSER, "huser", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HUSER", "status Uid, host names", "effective user on the host", get_huser) \
+  X(HUID, "huid", "INTEGER", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HUID", "status Uid", "effective uid on the host", get_huid) \
+  X(HGROUP, "hgroup", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HGROUP", "status Gid, host names", "effective group on the host", get_hgroup) \
+  X(HGROUPS, "hgroups", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HGROUPS", "status Groups", "supplementary gids on the host, joined by ','", get_hgroups) \
+  X(NS_PID, "ns_pid", "INTEGER", PSNAP_SRC_NS_PID, 0, NULL, "PIDNS", "ns/pid", "inode of the PID namespace (procps pidns)", get_ns_pid) \
+  X(NS_MNT, "ns_mnt", "INTEGER", PSNAP_SRC_NS_MNT, 0, NULL, "MNTNS", "ns/mnt", "inode of the mount namespace", get_ns_mnt) \
+  X(NS_NET, "ns_net", "INTEGER", PSNAP_SRC_NS_NET, 0, NULL, "NETNS", "ns/net", "inode of the network namespace", get_ns_net) \
+  X(NS_USER, "ns_user", "INTEGER", PSNAP_SRC_NS_USER, 0, NULL, "USERNS", "ns/user", "inode of the user namespace", get_ns_user) \
+  X(NS_UTS, "ns_uts", "INTEGER", PSNAP_SRC_NS_UTS, 0, NULL, "UTSNS", "ns/uts", "inode of the UTS namespace", get_ns_uts) \
+  X(NS_IPC, "ns_ipc", "INTEGER", PSNAP_SRC_NS_IPC, 0, NULL, "IPCNS", "ns/ipc", "inode of the IPC namespace", get_ns_ipc) \
+  X(NS_CGROUP, "ns_cgroup", "INTEGER", PSNAP_SRC_NS_CGROUP, 0, NULL, "CGROUPNS", "ns/cgroup", "inode of the cgroup namespace", get_ns_cgroup) \
+  X(CGROUP, "cgroup", "TEXT", PSNAP_SRC_CGROUP, PSNAP_F_PROCPS, NULL, "CGROUP", "cgroup", "cgroups other than the root, joined by ',' (as procps)", get_cgroup) \
+  X(NLWP, "nlwp", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PROCPS, NULL, "NLWP", "stat (20)", "number of threads", get_nlwp) \
+  X(EXE, "exe", "TEXT", PSNAP_SRC_EXE, PSNAP_F_PROCPS, NULL, "EXE", "exe", "path of the executable", get_exe) \
+  X(CWD, "cwd", "TEXT", PSNAP_SRC_CWD, 0, NULL, "CWD", "cwd", "current working directory", get_cwd) \
+  X(WCHAN, "wchan", "TEXT", PSNAP_SRC_WCHAN, PSNAP_F_PROCPS, NULL, "WCHAN", "wchan", "kernel function the process sleeps in; NULL when running", get_wchan) \
+  X(NOPRIV, "nopriv", "INTEGER", PSNAP_SRC_STATUS, 0, NULL, "NOPRIV", "status NoNewPrivs", "1 when no_new_privs is set", get_nopriv) \
+  X(SECCOMP_FILTERS, "seccomp_filters", "INTEGER", PSNAP_SRC_STATUS, 0, NULL, "FILTERS", "status Seccomp_filters", "number of seccomp filters", get_seccomp_filters) \
+  X(SYSCALL, "syscall", "TEXT", PSNAP_SRC_SYSCALL, 0, NULL, "SYSCALL", "syscall, libseccomp names", "system call the process is blocked in; 'running' when running", get_syscall) \
+  X(PIDNS, "pidns", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "PIDNS", "argument", "a pid whose PID namespace to list (NULL: the caller's)", get_pidns)
+/* clang-format on */
+
+#endif
