@@ -6,7 +6,7 @@
 ** SQLITE_CONFIG_MALLOC hook, and the out-of-memory tests, see them all.
 ** Programs that link the library directly get the C library's malloc.
 */
-#include "psnap.h"
+#include "procfs.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 ** kernels. libcap's cap_to_name() knows every capability of its release
 ** and returns the number for the ones it does not.
 */
-#include "psnap.h"
+#include "procfs.h"
 
 #include <ctype.h>
 #include <errno.h>

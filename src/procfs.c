@@ -5,7 +5,7 @@
 ** unit tests and the fuzzers feed it recorded, truncated and hostile
 ** contents. Nothing here asserts on kernel data; every copy is clamped.
 */
-#include "psnap.h"
+#include "procfs.h"
 
 #include <errno.h>
 #include <fcntl.h>

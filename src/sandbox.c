@@ -5,7 +5,7 @@
 ** blocked in; libseccomp knows the names of the running architecture's
 ** calls, including ones newer than the C library's headers.
 */
-#include "psnap.h"
+#include "procfs.h"
 
 #include <seccomp.h>
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #ifndef PSNAP_SNAP_H
 #define PSNAP_SNAP_H
 
-#include "psnap.h"
+#include "procfs.h"
 
 #include <sys/types.h>
 
@@ -60,7 +60,6 @@ struct view {
   /* The table of terminal names other than pts/N. */
   const struct ttyname *(*ttys)(struct psnap *s, size_t *n);
 };
-extern const struct view ns_host_view, ns_pidns_view;
 
 /* Names a container lends (lend.c), copied into the snapshot. */
 struct lent {
@@ -117,6 +116,11 @@ struct psnap {
   struct psnap_err err;
 };
 
+/* The internals below are not the library's API: hidden from a shared
+   object that links libpsnap.a, as everything but the entry point is in
+   the extension. */
+#pragma GCC visibility push(hidden)
+
 /* snap.c */
 void snap_err(struct psnap_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int snap_openat(struct psnap *s, int dirfd, const char *name, int flags);
@@ -125,6 +129,7 @@ int snap_walk(int procfd, int (*fn)(void *arg, int pid), void *arg);
 int snap_push_pid(struct psnap *s, size_t *cap, long long pid);
 
 /* ns.c */
+extern const struct view ns_host_view, ns_pidns_view;
 int ns_open_view(struct psnap *s, struct psnap_err *err);
 int ns_lend(struct psnap *s, struct psnap_err *err);
 
@@ -141,6 +146,8 @@ const char *names_host_user(struct psnap *s, uint32_t uid);
 const char *names_host_group(struct psnap *s, uint32_t gid);
 const char *names_tty(struct psnap *s, int tty_nr);
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
+
+#pragma GCC visibility pop
 void names_free(struct psnap *s);
 
 #endif

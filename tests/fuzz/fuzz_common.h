@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "psnap.h"
+#include "procfs.h"
 
 #define CHECK(cond)                                                                                                    \
   do {                                                                                                                 \

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "psnap.h"
+#include "procfs.h"
 
 static int n_test, n_fail;
 

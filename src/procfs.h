@@ -1,0 +1,131 @@
+/*
+** procfs.h: the library's parsers and internals, for its own files, the
+** unit tests and the fuzzers. Not installed: programs use psnap.h.
+**
+** The parsers are pure: they take bytes (recorded, truncated, hostile) and
+** fill a struct; none asserts on kernel data.
+*/
+#ifndef PSNAP_PROCFS_H
+#define PSNAP_PROCFS_H
+
+#include "psnap.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The library's allocator (psnap_set_allocator() in psnap.h replaces it). */
+void *psnap_malloc(size_t n);
+void *psnap_realloc(void *p, size_t n);
+void *psnap_calloc(size_t n);
+void psnap_free(void *p);
+char *psnap_strdup(const char *s);
+
+/* ---- parsers (pure; unit tested and fuzzed on recorded contents) ---- */
+
+/* A growable byte buffer; always NUL-terminated after a successful read. */
+struct psnap_buf {
+  char *p;
+  size_t len;
+  size_t cap;
+};
+void psnap_buf_free(struct psnap_buf *b);
+/* Read all of dirfd/name into b (replacing its contents): 0 or -errno. */
+int psnap_readat(int dirfd, const char *name, int oflags, struct psnap_buf *b, size_t max);
+/* Read all of an open fd into b: 0 or -errno. Does not close fd. */
+int psnap_readfd(int fd, struct psnap_buf *b, size_t max);
+/* The same for a /proc file, whose first short read is its end. */
+int psnap_readproc(int fd, struct psnap_buf *b, size_t max);
+
+struct psnap_stat {
+  int pid;                  /* (1) */
+  char comm[64];            /* (2) between the first '(' and the last ')' */
+  char state;               /* (3) */
+  int ppid;                 /* (4) */
+  int pgrp;                 /* (5) */
+  int session;              /* (6) */
+  int tty_nr;               /* (7) */
+  unsigned long long utime; /* (14) clock ticks */
+  unsigned long long stime; /* (15) clock ticks */
+  long priority;            /* (18) */
+  long nice;                /* (19) */
+  long num_threads;         /* (20) */
+  unsigned long long start; /* (22) clock ticks after boot */
+  unsigned long long vsize; /* (23) bytes */
+  long long rss;            /* (24) pages */
+};
+int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st);
+
+struct psnap_status {
+  unsigned uid[4]; /* real, effective, saved, filesystem */
+  unsigned gid[4];
+  int have_ids;
+  const char *groups; /* the text after "Groups:" (space separated), or NULL */
+  size_t groups_len;
+  int ppid;          /* PPid, -1 when absent */
+  const char *nspid; /* the text after "NSpid:" (tab separated), or NULL */
+  size_t nspid_len;
+  const char *nspgid; /* NSpgid, NSsid: the same levels as NSpid */
+  size_t nspgid_len;
+  const char *nssid;
+  size_t nssid_len;
+  uint64_t cap[5];     /* CapInh, CapPrm, CapEff, CapBnd, CapAmb */
+  unsigned have_cap;   /* bit i: cap[i] present */
+  int seccomp;         /* -1 when absent */
+  int nonewprivs;      /* NoNewPrivs, -1 when absent */
+  long long vmrss;     /* VmRSS in KiB, -1 when absent (kernel threads, zombies) */
+  int seccomp_filters; /* Seccomp_filters, -1 when absent */
+};
+enum { PSNAP_CAPINH, PSNAP_CAPPRM, PSNAP_CAPEFF, PSNAP_CAPBND, PSNAP_CAPAMB };
+int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st);
+
+/* Next unsigned decimal from a separated list, advancing *p; 1 found, 0 end. */
+int psnap_next_uint(const char **p, const char *end, unsigned long long *v);
+/* The entry at index k of such a list ("NSpid:" levels): 1 found, 0 not. */
+int psnap_list_at(const char *p, size_t n, int k, unsigned long long *v);
+/* The number of entries of such a list. */
+int psnap_list_count(const char *p, size_t n);
+
+/* A uid_map or gid_map: up to 340 extents (the kernel's limit). */
+struct psnap_idmap {
+  unsigned n;
+  struct {
+    uint32_t inside, outside, count;
+  } e[340];
+};
+int psnap_parse_idmap(const char *buf, size_t len, struct psnap_idmap *m);
+/* Map a host (outside) id into the namespace; unmapped ids give overflow. */
+uint32_t psnap_idmap_in(const struct psnap_idmap *m, uint32_t outside, uint32_t overflow);
+
+/* An id -> name table parsed from an /etc/passwd or /etc/group file. */
+struct psnap_idtab {
+  struct psnap_idtab_ent {
+    uint32_t id;
+    uint32_t line; /* order in the file: the first entry wins */
+    const char *name;
+  } * e;
+  size_t n;
+  char *text; /* owned copy of the file */
+};
+int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len);
+const char *psnap_idtab_find(const struct psnap_idtab *t, uint32_t id);
+void psnap_idtab_free(struct psnap_idtab *t);
+
+/* Capability names (libcap), upper case without CAP_, sorted by name. */
+struct psnap_capnames {
+  int last_cap;            /* /proc/sys/kernel/cap_last_cap */
+  int n;                   /* names known: 0..n-1 */
+  unsigned char order[64]; /* capability numbers in name order */
+  char name[64][32];
+};
+int psnap_capnames_init(struct psnap_capnames *cn);
+/* Format a mask: "full", "none", or sorted names joined by ','. */
+size_t psnap_caps_format(const struct psnap_capnames *cn, uint64_t mask, char *out, size_t cap);
+
+/* The name of a system call of the native architecture (libseccomp). */
+size_t psnap_syscall_name(long nr, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
