@@ -1,6 +1,7 @@
 """Shared helpers for the SQL tests: a connection with the extension loaded,
 real child processes with known properties (spawn, start), /proc read
-without the extension (read, proc_stat, proc_status, btime), what procps
+without the extension (read, proc_stat, proc_status, btime, children,
+descendants, cmdline), what procps
 may print for a process the table read just before and just after it
 (procps_range), and clean-up after each test.
 
@@ -128,6 +129,33 @@ def proc_status(pid):
         k, _, v = ln.partition(":")
         d[k] = v.strip()
     return d
+
+
+def children(pid):
+    """Pids of the children of PID (its main thread's), or [] when gone."""
+    try:
+        return [int(x) for x in read(f"/proc/{pid}/task/{pid}/children").split()]
+    except OSError:
+        return []
+
+
+def descendants(pid):
+    """Pids of every descendant of PID, parents before their children."""
+    out, todo = [], [pid]
+    while todo:
+        for c in children(todo.pop()):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def cmdline(pid):
+    """/proc/PID/cmdline with its NULs as spaces (None when gone)."""
+    try:
+        raw = read(f"/proc/{pid}/cmdline", "rb")
+    except OSError:
+        return None
+    return raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "surrogateescape")
 
 
 def btime():

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 
 import lib
-from lib import Skip, require_root
+from lib import Skip, children, cmdline, require_root
 
 ROOT = lib.ROOT
 PY = "/usr/bin/python3"
@@ -27,22 +27,6 @@ NODE_EXAMPLE = os.path.join(NODE_DIR, "ps_query.js")
 
 SCRIPT = "sleep 1001 & sleep 1002 & exec sleep 1000"
 INSIDE = [(1, 0, "sleep 1000"), (2, 1, "sleep 1001"), (3, 1, "sleep 1002")]
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
-
-
-def cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return f.read().rstrip(b"\0").replace(b"\0", b" ").decode()
-    except OSError:
-        return None
 
 
 def container():

@@ -32,7 +32,7 @@ import subprocess
 import time
 
 import lib
-from lib import Skip, btime, connect, proc_stat, proc_status, read, require_root, spawn
+from lib import Skip, btime, children, cmdline, connect, descendants, proc_stat, proc_status, read, require_root, spawn
 
 ROOT = lib.ROOT
 SQL = os.path.join(ROOT, "sql")
@@ -89,31 +89,6 @@ def name_of(fn, i):
         return fn(int(i))[0]
     except KeyError:
         return str(i)
-
-
-def children(pid):
-    """Pids of the children of PID (its main thread's), or [] when gone."""
-    try:
-        return [int(x) for x in read(f"/proc/{pid}/task/{pid}/children").split()]
-    except OSError:
-        return []
-
-
-def descendants(pid):
-    out, todo = [], [pid]
-    while todo:
-        for c in children(todo.pop()):
-            out.append(c)
-            todo.append(c)
-    return out
-
-
-def cmdline(pid):
-    try:
-        raw = read(f"/proc/{pid}/cmdline", "rb")
-    except OSError:
-        return None
-    return raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "surrogateescape")
 
 
 def start_group(argv, **kw):
