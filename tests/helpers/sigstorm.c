@@ -6,24 +6,32 @@
 **
 ** Loads libsqlite3 at run time (dlopen: the helpers are linked without
 ** -lsqlite3) and the extension EXT (".../build/ps"). A SIGUSR1 handler
-** (SA_RESTART) records the thread it runs on (gettid) and that thread's
+** (SA_RESTART) records the thread it runs on (gettid), whether the signal
+** was sent to the process or to that thread (si_code), and the thread's
 ** mount namespace (readlink /proc/thread-self/ns/mnt, async-signal-safe).
 ** The program's own threads are: main, the query worker and the signal
-** sender. Main and the sender block SIGUSR1, so every process-directed
-** SIGUSR1 goes to the worker or to a thread the extension made (a thread
-** created by the worker inherits the worker's mask, SIGUSR1 unblocked,
-** unless the extension blocks signals there itself).
+** sender. Main and the sender block SIGUSR1, so a process-directed SIGUSR1
+** goes to the worker or to a thread the extension made (a thread created
+** by the worker inherits the worker's mask, SIGUSR1 unblocked, unless the
+** extension blocks signals there itself).
 **
-** For SECONDS the worker runs SELECT count(*) FROM ps(X) in a loop (one
-** connection, one prepared statement) while the sender calls
-** kill(getpid(), SIGUSR1) as fast as it can. Then it prints one line:
+** For SECONDS the worker runs SELECT count(*), count(user) FROM ps(X) in a
+** loop (one connection, one prepared statement; user, so that every query
+** borrows names from the container and so starts a helper) while the sender, as fast as it can,
+** calls kill(getpid(), SIGUSR1) and then tgkill()s SIGUSR1 to every thread
+** in /proc/self/task that is none of ours (as programs that stop the world
+** by signalling each thread do). Then it prints one line:
 **
-**   handlers=N foreign=N mntns_other=N queries=N errors=N rows_min=N
-**   rows_max=N first_foreign=TID first_mntns=TEXT first_error=TEXT
+**   handlers=N foreign=N foreign_tkill=N mntns_other=N targeted=N queries=N
+**   errors=N rows_min=N rows_max=N first_foreign=TID first_mntns=TEXT
+**   first_error=TEXT
 **
-** handlers: handler runs; foreign: runs on a thread that is none of ours;
-** mntns_other: runs on a thread whose mount namespace was not main's (or
-** could not be read); rows_min/max: the counts the queries returned.
+** handlers: handler runs; foreign: runs on a thread that is none of ours
+** (foreign_tkill: of those, the ones sent to that thread); mntns_other:
+** runs on a thread whose mount namespace was not main's (or could not be
+** read); targeted: tgkill()s that reached a thread that is none of ours
+** (how often the extension's threads were there to be hit);
+** rows_min/max: the counts the queries returned (-1: a row without user).
 **
 ** --control: also start a thread of our own that is not registered as
 ** known and leaves SIGUSR1 unblocked: foreign must then be > 0 (this shows
@@ -32,6 +40,7 @@
 ** Exit 0 when it ran (whatever it found), 1 on a setup error
 ** ("sigstorm: ..." on stderr).
 */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
@@ -48,15 +57,15 @@
 
 static pid_t known[NKNOWN]; /* main, worker, sender */
 static char main_mnt[64];
-static volatile long handlers, foreign, mntns_other;
+static volatile long handlers, foreign, foreign_tkill, mntns_other, targeted;
 static volatile pid_t first_foreign;
 static char first_mntns[64] = "-";
 static volatile int first_taken, stop, worker_ready;
 
 static pid_t tid(void) { return (pid_t)syscall(SYS_gettid); }
 
-static void on_usr1(int sig) {
-  (void)sig;
+static void on_usr1(int sig, siginfo_t *si, void *uc) {
+  (void)sig, (void)uc;
   int saved = errno;
   pid_t me = tid();
   __atomic_add_fetch(&handlers, 1, __ATOMIC_RELAXED);
@@ -68,6 +77,7 @@ static void on_usr1(int sig) {
   mnt[n > 0 ? n : 0] = 0;
   int other = n <= 0 || strcmp(mnt, main_mnt) != 0;
   if (!mine) __atomic_add_fetch(&foreign, 1, __ATOMIC_RELAXED);
+  if (!mine && si->si_code == SI_TKILL) __atomic_add_fetch(&foreign_tkill, 1, __ATOMIC_RELAXED);
   if (other) __atomic_add_fetch(&mntns_other, 1, __ATOMIC_RELAXED);
   if ((!mine || other) && !__atomic_exchange_n(&first_taken, 1, __ATOMIC_SEQ_CST)) {
     first_foreign = mine ? 0 : me;
@@ -109,7 +119,7 @@ static void load_sqlite(void) {
 
 static const char *ext;
 static long long target;
-static long queries, errors, rows_min = -1, rows_max = -1;
+static long queries, errors, rows_min = 1L << 30, rows_max = -2;
 static char first_error[256] = "-";
 
 static void *worker(void *arg) {
@@ -123,7 +133,7 @@ static void *worker(void *arg) {
     fprintf(stderr, "sigstorm: load %s: %s\n", ext, err ? err : sq.errmsg(db));
     exit(1);
   }
-  if (sq.prepare_v2(db, "SELECT count(*) FROM ps(?)", -1, &st, NULL) != SQLITE_OK) {
+  if (sq.prepare_v2(db, "SELECT count(*), count(user) FROM ps(?)", -1, &st, NULL) != SQLITE_OK) {
     fprintf(stderr, "sigstorm: prepare: %s\n", sq.errmsg(db));
     exit(1);
   }
@@ -133,7 +143,8 @@ static void *worker(void *arg) {
     int rc = sq.step(st);
     if (rc == SQLITE_ROW) {
       long n = (long)sq.column_int64(st, 0);
-      if (rows_min < 0 || n < rows_min) rows_min = n;
+      if (sq.column_int64(st, 1) != n) n = -1; /* a NULL user: count it as wrong */
+      if (n < rows_min) rows_min = n;
       if (n > rows_max) rows_max = n;
       queries++;
     } else {
@@ -154,12 +165,32 @@ static double now(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int is_known(pid_t t) {
+  for (int i = 0; i < NKNOWN; i++)
+    if (known[i] == t) return 1;
+  return 0;
+}
+
 static void *sender(void *arg) {
   (void)arg;
   known[2] = tid();
+  DIR *d = opendir("/proc/self/task");
+  if (!d) {
+    perror("sigstorm: opendir /proc/self/task");
+    exit(1);
+  }
+  pid_t me = getpid();
   double end = now() + seconds;
-  while (now() < end)
-    for (int i = 0; i < 64; i++) kill(getpid(), SIGUSR1);
+  while (now() < end) {
+    for (int i = 0; i < 16; i++) kill(me, SIGUSR1);
+    rewinddir(d);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+      pid_t t = (pid_t)atoi(de->d_name);
+      if (t > 0 && !is_known(t) && syscall(SYS_tgkill, me, t, SIGUSR1) == 0) targeted++;
+    }
+  }
+  closedir(d);
   __atomic_store_n(&stop, 1, __ATOMIC_SEQ_CST);
   return NULL;
 }
@@ -190,8 +221,8 @@ int main(int argc, char **argv) {
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_usr1;
-  sa.sa_flags = SA_RESTART;
+  sa.sa_sigaction = on_usr1;
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sigemptyset(&sa.sa_mask);
   if (sigaction(SIGUSR1, &sa, NULL) < 0) {
     perror("sigstorm: sigaction");
@@ -211,9 +242,9 @@ int main(int argc, char **argv) {
   pthread_join(w, NULL);
   if (argc == 5) pthread_join(x, NULL);
   /* Signals still pending on the process stay blocked: none runs now. */
-  printf("handlers=%ld foreign=%ld mntns_other=%ld queries=%ld errors=%ld rows_min=%ld rows_max=%ld "
-         "first_foreign=%d first_mntns=%s first_error=%s\n",
-         handlers, foreign, mntns_other, queries, errors, rows_min, rows_max, (int)first_foreign, first_mntns,
-         first_error);
+  printf("handlers=%ld foreign=%ld foreign_tkill=%ld mntns_other=%ld targeted=%ld queries=%ld errors=%ld "
+         "rows_min=%ld rows_max=%ld first_foreign=%d first_mntns=%s first_error=%s\n",
+         handlers, foreign, foreign_tkill, mntns_other, targeted, queries, errors, rows_min, rows_max,
+         (int)first_foreign, first_mntns, first_error);
   return 0;
 }
