@@ -44,7 +44,8 @@ from lib import Skip, require_root
 from test_container import container
 
 PY = "/usr/bin/python3"
-CHURN_SECONDS = 5
+CHURN_SECONDS = 5  # at least; on a busy machine, until the scans saw enough (CHURN_MAX_SECONDS)
+CHURN_MAX_SECONDS = 60
 FORK_EVERY = 10  # every 10th churn child has memory of its own (see churn.c)
 TAGS = {"host": "ch", "ctr": "cc"}  # comm prefixes of the two churners' children
 KID = re.compile(r"(c[hc])([0-9a-f]{8})$")  # comm of a churn child
@@ -304,15 +305,19 @@ def test_churn_rows_are_one_process_each():
         with container() as c:
             want = {pid: (comm, hpid) for pid, (_, _, comm, hpid) in c.expected().items()}
             hlog, clog = os.path.join(tmp, "host.log"), os.path.join(tmp, "ctr.log")
-            common = [churn, "--seconds", str(CHURN_SECONDS), "--fork-every", str(FORK_EVERY)]
+            # The churners run until the test closes their stdin: once the scans
+            # have seen enough rows (a busy machine scans less often), or at
+            # CHURN_MAX_SECONDS.
+            common = [churn, "--seconds", str(CHURN_MAX_SECONDS), "--fork-every", str(FORK_EVERY)]
             hargv = [*common, "--tag", TAGS["host"], "--log", hlog, "S=00000000"]
             # Inside the container the children keep taking pid 100 and up.
             cargv = [*common, "--reuse", "100", "--tag", TAGS["ctr"], "--log", clog, "S=00000000"]
             # The churners are not under test: under make asan they must not
             # carry the sanitizer runtime into a thousand children a second.
             env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-            hp, _ = start_ready(hargv, env=env)
-            cp, _ = start_ready(["nsenter", "-t", str(c.init), "-p", "--", *cargv], env=env)
+            hp, hready = start_ready(hargv, env=env)
+            cp, cready = start_ready(["nsenter", "-t", str(c.init), "-p", "--", *cargv], env=env)
+            churners = {"host": hready["pid"], "ctr": cready["pid"]}  # in each view's pids
 
             db = lib.connect()
             # another process's command line need not be UTF-8: not this test's business
@@ -320,8 +325,20 @@ def test_churn_rows_are_one_process_each():
             me = os.getpid()
             problems, seen = [], {"host": [], "ctr": []}
             scans = {"host": 0, "ctr": 0}
-            end = time.monotonic() + CHURN_SECONDS + 3
-            while (hp.poll() is None or cp.poll() is None) and time.monotonic() < end:
+            start = time.monotonic()
+
+            def enough():
+                # rows of children with their own memory (their args are exact),
+                # as the checks below count them, in both views
+                for view in ("host", "ctr"):
+                    own = sum(1 for r in seen[view] if r[0] != churners[view] and r[3] != f"[{r[2]}]"
+                              and int(KID.match(r[2]).group(2), 16) % FORK_EVERY == 0)
+                    if len(seen[view]) < 100 or own < 20:
+                        return False
+                return time.monotonic() - start >= CHURN_SECONDS
+
+            while (hp.poll() is None or cp.poll() is None) and not enough() \
+                    and time.monotonic() < start + CHURN_MAX_SECONDS:
                 for view in ("host", "ctr"):
                     try:
                         if view == "host":
