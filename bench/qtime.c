@@ -2,7 +2,10 @@
 ** qtime: time SQL queries (and floor passes) inside one process, so the
 ** sqlite3 shell's start-up is not in the numbers.
 **
-**   qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] CASE...
+**   qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] [-s SETUP] CASE...
+**
+** -s SETUP: SQL run (sqlite3_exec, untimed) on every connection right after
+** the extension is loaded, e.g. to fill a TEMP table that a case joins.
 **
 ** CASE
 **   sql:SELECT ...           prepare, step every row, fetch every column
@@ -45,6 +48,7 @@ struct qcase {
 };
 
 static const char *ext = "build/ps";
+static const char *setup; /* -s: SQL run on each connection after the load */
 static volatile unsigned long long sink;
 
 static int open_db(sqlite3 **db, char *err, size_t errlen) {
@@ -56,6 +60,11 @@ static int open_db(sqlite3 **db, char *err, size_t errlen) {
   char *msg = NULL;
   if (sqlite3_load_extension(*db, ext, NULL, &msg) != SQLITE_OK) {
     snprintf(err, errlen, "load %s: %s", ext, msg ? msg : sqlite3_errmsg(*db));
+    sqlite3_free(msg);
+    return -1;
+  }
+  if (setup && sqlite3_exec(*db, setup, NULL, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "setup: %s", msg ? msg : sqlite3_errmsg(*db));
     sqlite3_free(msg);
     return -1;
   }
@@ -101,18 +110,19 @@ static long run_sql(sqlite3 *db, const char *sql, char *err, size_t errlen) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] "
+  fprintf(stderr, "usage: qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] [-s SETUP] "
                   "sql:SQL|fresh:SQL|floor:MODE[@PROCDIR]...\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   int runs = 15, warm = 2, c;
-  while ((c = getopt(argc, argv, "n:w:e:")) != -1) {
+  while ((c = getopt(argc, argv, "n:w:e:s:")) != -1) {
     switch (c) {
     case 'n': runs = atoi(optarg); break;
     case 'w': warm = atoi(optarg); break;
     case 'e': ext = optarg; break;
+    case 's': setup = optarg; break;
     default: usage();
     }
   }

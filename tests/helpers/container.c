@@ -26,6 +26,13 @@
 ** container cannot map uid 1000, which shifts the later ones. Trust the
 ** readiness line, not this table.)
 **
+** --sleepers N adds N more children of the init, forked after the processes
+** above (so their pids follow those; with --nested, ctr-nestkid's pid may
+** fall among them), each with comm ctr-sleeper, uid 0, sleeping until
+** killed: a container of a given size for the benchmark. They are not in the
+** readiness line's "procs"; every one of them exists and has its comm set
+** before the init says it is ready.
+**
 ** ctr-nocaps keeps CHOWN,KILL,NET_BIND_SERVICE in its effective, permitted
 ** and bounding sets, KILL in its inheritable and ambient sets.
 ** ctr-seccomp's filter allows everything except personality(2) (EPERM).
@@ -71,6 +78,8 @@
 **                            $TMPDIR/ctr-XXXXXX (or /tmp), removed once the
 **                            container is ready
 **   --no-stdin               do not watch stdin; wait for a signal only
+**   --sleepers N             add N sleeping children of the init (see above);
+**                            default 0
 **
 ** Rootless: run by a user that is not root, the helper maps only that user
 ** (to 0), writes setgroups deny and leaves ctr-someone out; everything else
@@ -113,6 +122,7 @@ static int opt_proc = 1; /* 1 own, 0 none, 2 host */
 static int opt_nested;
 static int opt_setgroups_deny;
 static int opt_stdin = 1;
+static long opt_sleepers;
 static const char *opt_hostname = "ctr";
 static const char *opt_rootfs;
 static char uid_map[1024], gid_map[1024];
@@ -169,7 +179,7 @@ static void usage(int code) {
   fprintf(code ? stderr : stdout,
           "usage: %s [--uid-map 'IN OUT N']... [--gid-map 'IN OUT N']... [--setgroups-deny]\n"
           "          [--no-userns] [--no-proc | --host-proc] [--nested] [--hostname NAME]\n"
-          "          [--rootfs DIR] [--no-stdin]\n"
+          "          [--rootfs DIR] [--no-stdin] [--sleepers N]\n"
           "Prints one JSON line when the container is ready; stops it at end of stdin\n"
           "or on SIGTERM. See the comment at the top of tests/helpers/container.c.\n",
           prog);
@@ -462,6 +472,38 @@ static void spawn(void (*fn)(void), unsigned long flags, const char *role) {
   }
 }
 
+/*
+** The --sleepers children of the init: each sets its comm, then closes its
+** copy of the pipe's write end; the init reads the pipe to end of file, so
+** it says it is ready only once every one of them is set up.
+*/
+static void spawn_sleepers(long n) {
+  if (n == 0)
+    return;
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0)
+    cdie("init: pipe for the sleepers");
+  for (long i = 0; i < n; i++) {
+    pid_t k = clone_fork(0);
+    if (k < 0)
+      cdie("init: fork sleeper %ld of %ld", i + 1, n);
+    if (k == 0) {
+      close(p[0]);
+      set_comm("ctr-sleeper");
+      close(p[1]);
+      sleep_forever();
+    }
+  }
+  close(p[1]);
+  char c;
+  ssize_t r;
+  while ((r = read(p[0], &c, 1)) != 0) {
+    if (r < 0 && errno != EINTR)
+      cdie("init: read the sleepers' pipe");
+  }
+  close(p[0]);
+}
+
 static void child_worker(void) {
   set_comm("ctr-worker");
   if (setpgid(0, 0) < 0)
@@ -532,6 +574,7 @@ __attribute__((noreturn)) static void container_init(int sync_rd) {
   spawn(child_seccomp, 0, "seccomp");
   if (opt_nested)
     spawn(child_nested, CLONE_NEWPID, "nested");
+  spawn_sleepers(opt_sleepers);
   send_ready("init");
   reap_forever("ctr-init");
 }
@@ -730,6 +773,14 @@ int main(int argc, char **argv) {
       opt_rootfs = argv[++i];
     } else if (!strcmp(a, "--no-stdin")) {
       opt_stdin = 0;
+    } else if (!strcmp(a, "--sleepers") && i + 1 < argc) {
+      char *end;
+      errno = 0;
+      opt_sleepers = strtol(argv[++i], &end, 10);
+      if (errno || end == argv[i] || *end || opt_sleepers < 0 || opt_sleepers > 1000000) {
+        fprintf(stderr, "%s: --sleepers needs a count from 0 to 1000000, not %s\n", prog, argv[i]);
+        usage(2);
+      }
     } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(0);
     } else {
