@@ -315,8 +315,12 @@ def test_churn_rows_are_one_process_each():
             # The churners are not under test: under make asan they must not
             # carry the sanitizer runtime into a thousand children a second.
             env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-            hp, hready = start_ready(hargv, env=env)
-            cp, cready = start_ready(["nsenter", "-t", str(c.init), "-p", "--", *cargv], env=env)
+            # each in a process group of its own: if the test fails, cleanup
+            # kills the group (nsenter's churner child too), not just nsenter
+            hp, hready = start_ready(hargv, env=env, start_new_session=True)
+            cp, cready = start_ready(["nsenter", "-t", str(c.init), "-p", "--", *cargv], env=env,
+                                     start_new_session=True)
+            hp._own_pgrp = cp._own_pgrp = True
             churners = {"host": hready["pid"], "ctr": cready["pid"]}  # in each view's pids
 
             db = lib.connect()
