@@ -23,6 +23,10 @@ ROOT = os.path.dirname(HERE)
 EXT = os.environ.get("PSNAP_EXT") or os.path.join(ROOT, "build", "ps")
 HELPERS = os.path.join(ROOT, "build", "helpers")
 HZ = os.sysconf("SC_CLK_TCK")
+# Seconds after which a wait for something that takes milliseconds on an idle
+# machine (a helper's ready line, a process to exec or to sleep) counts as a
+# hang. Only a guard: a busy machine must not fail a test by being slow.
+HANG = 120
 
 
 class Skip(Exception):
@@ -81,15 +85,23 @@ def start(argv, **kw):
     return p
 
 
-def spawn(*opts, argv=None, timeout=10):
+def spawn(*opts, argv=None, timeout=HANG):
     """Start build/helpers/spawn with OPTS (and ARGV after "--"; str or bytes
     items), wait for its ready line, then until it sleeps. Returns the ready
     line as a dict: pid, proc (the Popen), and zombie (a pid), tty (a path)
-    and tids (a list of ints) when the options asked for them."""
+    and tids (a list of ints) when the options asked for them. A helper that
+    exits fails at once; TIMEOUT only guards against a hang (--burn-ms N
+    needs N ms of CPU time, which a busy machine may take long to give)."""
     cmd = [helper("spawn"), *opts] + (["--", *argv] if argv is not None else [])
     p = start(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    ready, _, _ = select.select([p.stdout], [], [], timeout)
-    line = p.stdout.readline().decode() if ready else ""
+    line, end = "", time.monotonic() + timeout
+    while time.monotonic() < end:
+        ready, _, _ = select.select([p.stdout], [], [], 0.5)
+        if ready:
+            line = p.stdout.readline().decode()
+            break
+        if p.poll() is not None:
+            break
     if not line.startswith("ready "):
         p.kill()
         p.wait()
@@ -101,7 +113,7 @@ def spawn(*opts, argv=None, timeout=10):
         info[k] = v if k == "tty" else [int(x) for x in v.split(",")] if k == "tids" else int(v)
     assert info["pid"] == p.pid, (info, p.pid)
     # the ready line comes just before pause()/read(): wait until it sleeps
-    wait_for(lambda: proc_stat(p.pid)[1][0] == "S", what=f"spawn {p.pid} to sleep")
+    wait_for(lambda: proc_stat(p.pid)[1][0] == "S", timeout=timeout, what=f"spawn {p.pid} to sleep")
     return info
 
 

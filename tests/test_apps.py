@@ -50,7 +50,7 @@ def container():
         if sorted(cmdline(k) or "" for k in inner) != ["sleep 1001", "sleep 1002"]:
             return None
         return kids[0], inner
-    init, inner = lib.wait_for(ready, timeout=10, what="the unshare container")
+    init, inner = lib.wait_for(ready, timeout=lib.HANG, what="the unshare container")
     hosts = {1: init}
     for h in inner:  # which is 2 and which is 3: NSpid's last field
         with open(f"/proc/{h}/status") as f:

@@ -584,7 +584,7 @@ def test_process_exiting_during_a_scan_is_skipped():
             v["proc"].wait()          # gone for good
             gone[v["pid"]] = "gone"
         else:
-            lib.wait_for(lambda: proc_stat(v["pid"])[1][0] == "Z", what="zombie")
+            lib.wait_for(lambda: proc_stat(v["pid"])[1][0] == "Z", timeout=lib.HANG, what="zombie")
             gone[v["pid"]] = "zombie"
     rest = cur.fetchall()
     rows = {r[0]: r for r in [first] + rest}

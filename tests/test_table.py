@@ -218,9 +218,9 @@ def test_ps_namespaces_lists_our_namespace_and_a_new_one():
     own = os.stat("/proc/self/ns/pid").st_ino
     p = start(["unshare", "--fork", "--kill-child", "--pid", "--mount-proc", "sh", "-c", "sleep 1000 & sleep 1001 & wait"])
     inner = lib.wait_for(lambda: [int(x) for x in subprocess.run(["pgrep", "-P", str(p.pid)],
-                         capture_output=True, text=True).stdout.split()], what="unshare's child")[0]
+                         capture_output=True, text=True).stdout.split()], timeout=lib.HANG, what="unshare's child")[0]
     lib.wait_for(lambda: len(subprocess.run(["pgrep", "-P", str(inner)], capture_output=True,
-                 text=True).stdout.split()) == 2, what="two sleeps")
+                 text=True).stdout.split()) == 2, timeout=lib.HANG, what="two sleeps")
     ino = os.stat(f"/proc/{inner}/ns/pid").st_ino
     rows = {r[0]: r for r in q("SELECT ns_pid, pid, nprocs, ns_user, comm, cgroup FROM ps_namespaces")}
     assert own in rows and rows[own][1] == 1, rows.get(own)

@@ -124,7 +124,7 @@ class Unshared:
             procs = [kids[0]] + descendants(kids[0])
             args = sorted(cmdline(x) or "" for x in procs)
             return procs if args == sorted(expect) else None
-        self.hpids = lib.wait_for(ready, timeout=10, what=f"container {script!r}")
+        self.hpids = lib.wait_for(ready, timeout=lib.HANG, what=f"container {script!r}")
         self.init = self.hpids[0]
 
 
@@ -305,7 +305,7 @@ def test_ps_ef_matches_procps_row_by_row():
         for uid, gid, what in ([(long.pw_uid, long.pw_gid, f"user {long.pw_name}")] if long else []) + \
                 [(123456789, 123456789, "9-digit uid without a name")]:
             p = lib.start(["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "sleep", "1000"])
-            lib.wait_for(lambda: cmdline(p.pid) == "sleep 1000", what="setpriv to exec sleep")
+            lib.wait_for(lambda: cmdline(p.pid) == "sleep 1000", timeout=lib.HANG, what="setpriv to exec sleep")
             pids[p.pid] = what
     db = vconnect("ps_ef.sql")
     marks = ",".join("?" * len(pids))
@@ -607,7 +607,7 @@ def subtree(lines, root, root_text, members):
 def test_ps_tree_matches_ps_forest_and_ps_H():
     need("ps")
     root = start_group(["sh", "-c", TREE_SCRIPT]).pid
-    lib.wait_for(lambda: sorted(cmdline(p) or "" for p in descendants(root)) == sorted(TREE_ARGS),
+    lib.wait_for(lambda: sorted(cmdline(p) or "" for p in descendants(root)) == sorted(TREE_ARGS), timeout=lib.HANG,
                  what="the process tree to form")
     members = {root, *descendants(root)}
     root_args = "sh -c " + TREE_SCRIPT
