@@ -5,9 +5,26 @@
 */
 #include "snap.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
+
+/* Make room for need bytes in the scratch buffer: 0 or -ENOMEM. */
+static int scratch(struct psnap *s, size_t need) {
+  if (s->scratch.cap >= need) return 0;
+  size_t ncap = s->scratch.cap ? s->scratch.cap : 256;
+  while (ncap < need) ncap *= 2;
+  char *p = psnap_realloc(s->scratch.p, ncap);
+  if (!p) {
+    s->nomem = 1;
+    return -ENOMEM;
+  }
+  s->scratch.p = p;
+  s->scratch.cap = ncap;
+  return 0;
+}
 
 static void set_int(struct psnap_value *v, long long i) {
   v->type = PSNAP_INT;
@@ -28,7 +45,7 @@ static void set_str(struct psnap_value *v, const char *s) {
 
 /* A number as text in the scratch buffer (a name that does not resolve). */
 static void set_decimal(struct psnap *s, struct psnap_value *v, uint32_t id) {
-  if (snap_scratch(s, 16) < 0) return;
+  if (scratch(s, 16) < 0) return;
   int n = snprintf(s->scratch.p, 16, "%u", id);
   set_text(v, s->scratch.p, (size_t)n);
 }
@@ -66,7 +83,27 @@ static void get_pcpu(struct psnap *s, struct psnap_value *v) {
 static void get_stime(struct psnap *s, struct psnap_value *v) {
   if (s->btime > 0) set_real(v, (double)s->btime + (double)s->st.start / (double)s->hz);
 }
-static void get_tty(struct psnap *s, struct psnap_value *v) { set_str(v, names_tty(s, s->st.tty_nr)); }
+/*
+** tty, as ps prints it: "pts/3", "tty1", "ttyS0"; NULL when the process has
+** none, "?" when its name is unknown. Unix98 pseudo-terminals (majors
+** 136-143) are named by their number alone, as procps does: no file system
+** is asked. Other names come from the view's table of /dev (the caller's
+** on the host; the one the container lent).
+*/
+static void get_tty(struct psnap *s, struct psnap_value *v) {
+  if (s->st.tty_nr == 0) return;
+  unsigned maj = major((dev_t)(unsigned)s->st.tty_nr), min = minor((dev_t)(unsigned)s->st.tty_nr);
+  if (maj >= 136 && maj <= 143) {
+    if (scratch(s, 32) < 0) return;
+    int n = snprintf(s->scratch.p, 32, "pts/%u", (maj - 136) * 256 + min);
+    set_text(v, s->scratch.p, (size_t)n);
+    return;
+  }
+  size_t n;
+  const struct ttyname *t = s->view->ttys(s, &n);
+  const char *name = names_tty(t, n, makedev(maj, min));
+  set_str(v, name ? name : "?");
+}
 
 /*
 ** args: the command line with its NUL separators turned into single spaces
@@ -79,7 +116,7 @@ static void get_args(struct psnap *s, struct psnap_value *v) {
   while (n > 0 && b->p[n - 1] == '\0') n--;
   if (n == 0) {
     size_t c = strlen(s->st.comm);
-    if (snap_scratch(s, c + 3) < 0) return;
+    if (scratch(s, c + 3) < 0) return;
     s->scratch.p[0] = '[';
     memcpy(s->scratch.p + 1, s->st.comm, c);
     s->scratch.p[c + 1] = ']';
@@ -93,7 +130,7 @@ static void get_args(struct psnap *s, struct psnap_value *v) {
 
 static void user_of(struct psnap *s, struct psnap_value *v, uint32_t uid, int host) {
   if (!s->ss.have_ids) return;
-  const char *n = host ? names_host_user(s, uid) : names_user(s, uid);
+  const char *n = host ? names_host_user(s, uid) : s->view->user(s, uid);
   if (n)
     set_str(v, n);
   else
@@ -101,7 +138,7 @@ static void user_of(struct psnap *s, struct psnap_value *v, uint32_t uid, int ho
 }
 static void group_of(struct psnap *s, struct psnap_value *v, uint32_t gid, int host) {
   if (!s->ss.have_ids) return;
-  const char *n = host ? names_host_group(s, gid) : names_group(s, gid);
+  const char *n = host ? names_host_group(s, gid) : s->view->group(s, gid);
   if (n)
     set_str(v, n);
   else
@@ -130,17 +167,17 @@ static void groups_of(struct psnap *s, struct psnap_value *v, int host) {
   const char *p = s->ss.groups, *end = p + s->ss.groups_len;
   unsigned long long g;
   size_t len = 0;
-  if (snap_scratch(s, 64) < 0) return;
+  if (scratch(s, 64) < 0) return;
   while (psnap_next_uint(&p, end, &g)) {
     char num[16];
     const char *n = NULL;
-    if (!host) n = names_group(s, view_gid(s, (uint32_t)g));
+    if (!host) n = s->view->group(s, view_gid(s, (uint32_t)g));
     if (!n) {
       snprintf(num, sizeof num, "%u", host ? (uint32_t)g : view_gid(s, (uint32_t)g));
       n = num;
     }
     size_t k = strlen(n);
-    if (snap_scratch(s, len + k + 2) < 0) return;
+    if (scratch(s, len + k + 2) < 0) return;
     if (len) s->scratch.p[len++] = ',';
     memcpy(s->scratch.p + len, n, k);
     len += k;
@@ -163,7 +200,7 @@ static void caps_of(struct psnap *s, struct psnap_value *v, int which) {
       return;
     }
   }
-  if (snap_scratch(s, (size_t)64 * 32) < 0) return;
+  if (scratch(s, (size_t)64 * 32) < 0) return;
   size_t n = psnap_caps_format(s->caps, s->ss.cap[which], s->scratch.p, s->scratch.cap);
   set_text(v, s->scratch.p, n);
 }
@@ -218,7 +255,7 @@ static void get_wchan(struct psnap *s, struct psnap_value *v) {
 */
 static void get_cgroup(struct psnap *s, struct psnap_value *v) {
   const struct psnap_buf *b = &s->b[B_CGROUP];
-  if (snap_scratch(s, b->len + 1) < 0) return;
+  if (scratch(s, b->len + 1) < 0) return;
   size_t len = 0;
   const char *p = b->p, *end = b->p + b->len;
   while (p < end) {
@@ -247,7 +284,7 @@ static void get_syscall(struct psnap *s, struct psnap_value *v) {
   }
   const char *p = b->p;
   unsigned long long nr;
-  if (!psnap_next_uint(&p, b->p + b->len, &nr) || snap_scratch(s, 64) < 0) return;
+  if (!psnap_next_uint(&p, b->p + b->len, &nr) || scratch(s, 64) < 0) return;
   /* "nr args... sp pc": kernel threads show all zeros, pc 0x0 included */
   size_t n0 = b->len;
   while (n0 > 0 && (b->p[n0 - 1] == '\n' || b->p[n0 - 1] == ' ')) n0--;
@@ -258,6 +295,25 @@ static void get_syscall(struct psnap *s, struct psnap_value *v) {
 
 static void get_pidns(struct psnap *s, struct psnap_value *v) {
   if (s->target.pid > 0) set_int(v, s->target.pid);
+}
+
+/*
+** The value of one column of the current row: 0, or -ENOMEM when memory
+** ran out while making it (the value is then NULL).
+*/
+int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
+  memset(v, 0, sizeof *v);
+  v->type = PSNAP_NULL;
+  if (col < 0 || col >= PSNAP_COL__COUNT) return 0;
+  const struct psnap_desc *d = &psnap_cols[col];
+  /* per-process sources that failed leave the column NULL */
+  unsigned need = d->src & PSNAP_SRC_PER_PROCESS;
+  if ((s->loaded & need) != need) return 0;
+  s->nomem = 0;
+  d->get(s, v);
+  if (!s->nomem) return 0;
+  v->type = PSNAP_NULL;
+  return -ENOMEM;
 }
 
 /* The descriptors, one per line of the registry (columns.h). */

@@ -99,12 +99,6 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
   return out;
 }
 
-/* The user name in the view: the view's own lookup (ns.c). */
-const char *names_user(struct psnap *s, uint32_t uid) { return s->view->user(s, uid); }
-
-/* The group name in the view. */
-const char *names_group(struct psnap *s, uint32_t gid) { return s->view->group(s, gid); }
-
 /* Add the character devices at the top of the caller's /dev to the table. */
 static void host_ttys(struct psnap *s) {
   int fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -145,31 +139,14 @@ const struct ttyname *names_host_ttys(struct psnap *s, size_t *n) {
 }
 
 /*
-** The name of the terminal with this tty_nr (stat field 7), as ps prints
-** it: "pts/3", "tty1", "ttyS0"; NULL when the process has none, "?" when
-** its name is unknown. Unix98 pseudo-terminals (majors 136-143) are named
-** by their number alone, as procps does: no file system is asked. Other
-** names come from the view's table of /dev (the caller's /dev on the
-** host, the container's, lent, in a container), where tty names win over
-** aliases such as console for the same device.
+** The name of terminal device dev in a table of /dev: NULL when it has
+** none. Names that start with tty win over aliases such as console.
 */
-const char *names_tty(struct psnap *s, int tty_nr) {
-  if (tty_nr == 0) return NULL;
-  unsigned maj = major((dev_t)(unsigned)tty_nr), min = minor((dev_t)(unsigned)tty_nr);
-  if (maj >= 136 && maj <= 143) {
-    if (snap_scratch(s, 32) < 0) return NULL;
-    snprintf(s->scratch.p, 32, "pts/%u", (maj - 136) * 256 + min);
-    return s->scratch.p;
-  }
-  dev_t dev = makedev(maj, min);
-  size_t n;
-  const struct ttyname *t = s->view->ttys(s, &n);
+const char *names_tty(const struct ttyname *t, size_t n, dev_t dev) {
   const char *best = NULL;
-  for (size_t i = 0; i < n; i++) {
-    if (t[i].rdev != dev) continue;
-    if (!best || strncmp(t[i].name, "tty", 3) == 0) best = t[i].name;
-  }
-  return best ? best : "?";
+  for (size_t i = 0; i < n; i++)
+    if (t[i].rdev == dev && (!best || strncmp(t[i].name, "tty", 3) == 0)) best = t[i].name;
+  return best;
 }
 
 /* Free the name caches and the terminal table. */

@@ -144,7 +144,7 @@ int psnap_census_take(struct psnap_census **out, struct psnap_err *err) {
   *out = NULL;
   struct psnap_census *c = psnap_calloc(sizeof *c);
   if (!c) {
-    snap_err(err, ENOMEM, "out of memory");
+    psnap_seterr(err, ENOMEM, "out of memory");
     return -ENOMEM;
   }
   c->last = -1;
@@ -154,14 +154,14 @@ int psnap_census_take(struct psnap_census **out, struct psnap_err *err) {
     c->own = ns_inode(c->procfd, "self/ns/pid");
     if (!c->own) rc = -errno;
   }
-  if (rc == 0) rc = snap_walk(c->procfd, census_one, c);
+  if (rc == 0) rc = psnap_walk_pids(c->procfd, census_one, c);
   if (c->procfd >= 0) close(c->procfd);
   c->procfd = -1;
   if (rc < 0) {
     if (rc == -ENOMEM)
-      snap_err(err, ENOMEM, "out of memory");
+      psnap_seterr(err, ENOMEM, "out of memory");
     else
-      snap_err(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
+      psnap_seterr(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
     psnap_census_free(c);
     return rc;
   }
@@ -191,17 +191,17 @@ int psnap_target_resolve(long long pid, struct psnap_target *t, struct psnap_err
   memset(t, 0, sizeof *t);
   t->pid = pid;
   if (pid <= 0) {
-    snap_err(err, EINVAL, "pidns must be a positive integer (a pid), not %lld", pid);
+    psnap_seterr(err, EINVAL, "pidns must be a positive integer (a pid), not %lld", pid);
     return -EINVAL;
   }
   if (pid > INT_MAX) {
-    snap_err(err, ESRCH, "no process %lld (pids end at %d)", pid, INT_MAX);
+    psnap_seterr(err, ESRCH, "no process %lld (pids end at %d)", pid, INT_MAX);
     return -ESRCH;
   }
   int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0) {
     int e = errno;
-    snap_err(err, e, "cannot open /proc: %s", strerror(e));
+    psnap_seterr(err, e, "cannot open /proc: %s", strerror(e));
     return -e;
   }
   snprintf(name, sizeof name, "%lld", pid);
@@ -227,16 +227,16 @@ int psnap_target_resolve(long long pid, struct psnap_target *t, struct psnap_err
   if (xfd >= 0) close(xfd);
   close(procfd);
   if (rc == -ENOENT || rc == -ESRCH) {
-    snap_err(err, ESRCH, "no process %lld", pid);
+    psnap_seterr(err, ESRCH, "no process %lld", pid);
     return -ESRCH;
   }
   if (rc < 0) {
-    snap_err(err, -rc, "cannot read the PID namespace of pid %lld: %s%s", pid, strerror(-rc),
-             rc == -EACCES || rc == -EPERM ? NEEDS_PTRACE : "");
+    psnap_seterr(err, -rc, "cannot read the PID namespace of pid %lld: %s%s", pid, strerror(-rc),
+                 rc == -EACCES || rc == -EPERM ? NEEDS_PTRACE : "");
     return rc;
   }
   if (!own || levels < 1) {
-    snap_err(err, ENOTSUP, "cannot read the PID namespaces of pid %lld: no NSpid in its status", pid);
+    psnap_seterr(err, ENOTSUP, "cannot read the PID namespaces of pid %lld: no NSpid in its status", pid);
     return -ENOTSUP;
   }
   t->level = t->ns == own ? 0 : levels - 1;
@@ -245,6 +245,19 @@ int psnap_target_resolve(long long pid, struct psnap_target *t, struct psnap_err
 
 /* ---- the caller's own namespace ---- */
 
+/* Append a pid to the visit list. 0 or -ENOMEM. */
+static int push_pid(struct psnap *s, size_t *cap, long long pid) {
+  if (s->npids == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 512;
+    long long *np = psnap_realloc(s->pids, ncap * sizeof *np);
+    if (!np) return -ENOMEM;
+    s->pids = np;
+    *cap = ncap;
+  }
+  s->pids[s->npids++] = pid;
+  return 0;
+}
+
 struct push {
   struct psnap *s;
   size_t cap;
@@ -252,7 +265,7 @@ struct push {
 
 static int host_add(void *arg, int pid) {
   struct push *p = arg;
-  return snap_push_pid(p->s, &p->cap, pid);
+  return push_pid(p->s, &p->cap, pid);
 }
 
 /*
@@ -264,11 +277,11 @@ static int host_list(struct psnap *s) {
     size_t cap = 0;
     int rc = 0;
     for (size_t i = 0; i < s->cfg.npids && rc == 0; i++)
-      if (s->cfg.pids[i] > 0 && s->cfg.pids[i] <= INT_MAX) rc = snap_push_pid(s, &cap, s->cfg.pids[i]);
+      if (s->cfg.pids[i] > 0 && s->cfg.pids[i] <= INT_MAX) rc = push_pid(s, &cap, s->cfg.pids[i]);
     return rc;
   }
   struct push p = {.s = s};
-  return snap_walk(s->procfd, host_add, &p);
+  return psnap_walk_pids(s->procfd, host_add, &p);
 }
 
 static int host_after_status(struct psnap *s) {
@@ -299,7 +312,7 @@ static int pidns_list(struct psnap *s) {
   const struct psnap_census *c = s->census;
   for (size_t i = 0; i < c->n; i++) {
     if (!census_member(c, c->p[i].ns, s->target.ns)) continue;
-    int rc = snap_push_pid(s, &cap, c->p[i].hpid);
+    int rc = push_pid(s, &cap, c->p[i].hpid);
     if (rc < 0) return rc;
   }
   return 0;
@@ -559,11 +572,11 @@ int ns_open_view(struct psnap *s, struct psnap_err *err) {
   if (rc == 0) rc = read_map(s, xfd, "gid_map", &s->gidmap);
   if (xfd >= 0) close(xfd);
   if (rc == -ENOENT || rc == -ESRCH) {
-    snap_err(err, ESRCH, "no process %lld", x);
+    psnap_seterr(err, ESRCH, "no process %lld", x);
     return -ESRCH;
   }
   if (rc < 0) {
-    snap_err(err, -rc, "cannot read the id maps of pid %lld: %s", x, strerror(-rc));
+    psnap_seterr(err, -rc, "cannot read the id maps of pid %lld: %s", x, strerror(-rc));
     return rc;
   }
   s->overflowuid = read_u32(s, "sys/kernel/overflowuid", 65534);
@@ -590,7 +603,7 @@ int ns_lend(struct psnap *s, struct psnap_err *err) {
     rc = lend_names(fd, s->target.ns, what, s->cfg.deadline_ms ? s->cfg.deadline_ms : PSNAP_DEADLINE_MS, &s->lent);
   if (fd >= 0) close(fd);
   if (rc == -ENOMEM) {
-    snap_err(err, ENOMEM, "out of memory");
+    psnap_seterr(err, ENOMEM, "out of memory");
     return rc;
   }
   return 0; /* names lent, or none (nobody left to lend them, or too late): numbers */

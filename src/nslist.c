@@ -133,19 +133,19 @@ int psnap_namespaces(struct psnap_nsinfo **out, size_t *n, struct psnap_err *err
   struct nswalk w = {.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
   if (w.procfd < 0) {
     int e = errno;
-    snap_err(err, e, "cannot open /proc: %s", strerror(e));
+    psnap_seterr(err, e, "cannot open /proc: %s", strerror(e));
     return -e;
   }
   w.own = link_inode(w.procfd, "self/ns/pid");
-  int rc = snap_walk(w.procfd, ns_one, &w);
+  int rc = psnap_walk_pids(w.procfd, ns_one, &w);
   close(w.procfd);
   psnap_buf_free(&w.b);
   if (rc < 0) {
     psnap_namespaces_free(w.v, w.nv);
     if (rc == -ENOMEM)
-      snap_err(err, ENOMEM, "out of memory");
+      psnap_seterr(err, ENOMEM, "out of memory");
     else
-      snap_err(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
+      psnap_seterr(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
     return rc;
   }
   if (w.nv) qsort(w.v, w.nv, sizeof *w.v, by_inode);

@@ -8,11 +8,57 @@
 #include "procfs.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* Fill an error: the code and a printf-style message. */
+void psnap_seterr(struct psnap_err *e, int code, const char *fmt, ...) {
+  if (!e) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(e->msg, sizeof e->msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start is above
+  va_end(ap);
+  e->code = code ? code : EIO;
+  /* Messages are lower case: strerror()'s "Permission denied" ends ours
+     as "permission denied". */
+  char *last = strrchr(e->msg, ':');
+  if (last && last[1] == ' ' && last[2] >= 'A' && last[2] <= 'Z' && last[3] >= 'a' && last[3] <= 'z')
+    last[2] = (char)(last[2] - 'A' + 'a');
+}
+
+/*
+** Call fn for every process directory of a /proc (its numeric entries), in
+** directory order, until fn returns non-zero. The one walker of /proc.
+** Returns 0, fn's value, or -errno.
+*/
+int psnap_walk_pids(int procfd, int (*fn)(void *arg, int pid), void *arg) {
+  int fd = dup(procfd);
+  if (fd < 0) return -errno;
+  lseek(fd, 0, SEEK_SET);
+  DIR *d = fdopendir(fd);
+  if (!d) {
+    int rc = -errno;
+    close(fd);
+    return rc;
+  }
+  int rc = 0;
+  struct dirent *de;
+  while (rc == 0 && (de = readdir(d)) != NULL) {
+    const char *n = de->d_name;
+    if (*n < '1' || *n > '9') continue;
+    long long v = 0;
+    for (; *n >= '0' && *n <= '9' && v <= INT_MAX; n++) v = v * 10 + (*n - '0');
+    if (*n == '\0' && v <= INT_MAX) rc = fn(arg, (int)v);
+  }
+  closedir(d);
+  return rc;
+}
 
 /* Release a buffer's memory. */
 void psnap_buf_free(struct psnap_buf *b) {

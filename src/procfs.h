@@ -14,6 +14,13 @@
 extern "C" {
 #endif
 
+/* Fill an error: the code (0: EIO) and a printf-style message, lower case. */
+void psnap_seterr(struct psnap_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Call fn(arg, pid) for every process directory of a /proc (its numeric
+   entries), until fn returns non-zero: 0, fn's value, or -errno. */
+int psnap_walk_pids(int procfd, int (*fn)(void *arg, int pid), void *arg);
+
 /* The library's allocator (psnap_set_allocator() in psnap.h replaces it). */
 void *psnap_malloc(size_t n);
 void *psnap_realloc(void *p, size_t n);

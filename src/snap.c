@@ -29,87 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Fill an error: the code and a printf-style message. */
-void snap_err(struct psnap_err *e, int code, const char *fmt, ...) {
-  if (!e) return;
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(e->msg, sizeof e->msg, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized): va_start is above
-  va_end(ap);
-  e->code = code ? code : EIO;
-  /* Messages are lower case: strerror()'s "Permission denied" ends ours
-     as "permission denied". */
-  char *last = strrchr(e->msg, ':');
-  if (last && last[1] == ' ' && last[2] >= 'A' && last[2] <= 'Z' && last[3] >= 'a' && last[3] <= 'z')
-    last[2] = (char)(last[2] - 'A' + 'a');
-}
-
 /* Open a file below a directory of the caller's /proc: the fd or -errno. */
-int snap_openat(struct psnap *s, int dirfd, const char *name, int flags) {
+static int snap_openat(struct psnap *s, int dirfd, const char *name, int flags) {
   s->opened++;
   int fd = openat(dirfd, name, flags | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
   return fd < 0 ? -errno : fd;
 }
 
-/* Make room for need bytes in the scratch buffer: 0 or -ENOMEM. */
-int snap_scratch(struct psnap *s, size_t need) {
-  if (s->scratch.cap >= need) return 0;
-  size_t ncap = s->scratch.cap ? s->scratch.cap : 256;
-  while (ncap < need) ncap *= 2;
-  char *p = psnap_realloc(s->scratch.p, ncap);
-  if (!p) {
-    s->nomem = 1;
-    return -ENOMEM;
-  }
-  s->scratch.p = p;
-  s->scratch.cap = ncap;
-  return 0;
-}
-
 static int cmp_ll(const void *a, const void *b) {
   long long x = *(const long long *)a, y = *(const long long *)b;
   return x < y ? -1 : x > y;
-}
-
-/* Append a pid to the visit list. 0 or -ENOMEM. */
-int snap_push_pid(struct psnap *s, size_t *cap, long long pid) {
-  if (s->npids == *cap) {
-    size_t ncap = *cap ? *cap * 2 : 512;
-    long long *np = psnap_realloc(s->pids, ncap * sizeof *np);
-    if (!np) return -ENOMEM;
-    s->pids = np;
-    *cap = ncap;
-  }
-  s->pids[s->npids++] = pid;
-  return 0;
-}
-
-/*
-** Call fn for every process directory of a /proc (its numeric entries), in
-** directory order, until fn returns non-zero. The one walker of /proc.
-** Returns 0, fn's value, or -errno.
-*/
-int snap_walk(int procfd, int (*fn)(void *arg, int pid), void *arg) {
-  int fd = dup(procfd);
-  if (fd < 0) return -errno;
-  lseek(fd, 0, SEEK_SET);
-  DIR *d = fdopendir(fd);
-  if (!d) {
-    int rc = -errno;
-    close(fd);
-    return rc;
-  }
-  int rc = 0;
-  struct dirent *de;
-  while (rc == 0 && (de = readdir(d)) != NULL) {
-    const char *n = de->d_name;
-    if (*n < '1' || *n > '9') continue;
-    long long v = 0;
-    for (; *n >= '0' && *n <= '9' && v <= INT_MAX; n++) v = v * 10 + (*n - '0');
-    if (*n == '\0' && v <= INT_MAX) rc = fn(arg, (int)v);
-  }
-  closedir(d);
-  return rc;
 }
 
 /* Read /proc/stat's btime: the boot time that ps's start times use. */
@@ -139,7 +68,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   if (err) err->code = 0, err->msg[0] = '\0';
   struct psnap *s = psnap_calloc(sizeof *s);
   if (!s) {
-    snap_err(err, ENOMEM, "out of memory");
+    psnap_seterr(err, ENOMEM, "out of memory");
     return -ENOMEM;
   }
   s->cfg = *cfg;
@@ -152,7 +81,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
     long long *p = psnap_malloc((cfg->npids ? cfg->npids : 1) * sizeof *p);
     if (!p) {
       rc = -ENOMEM;
-      snap_err(err, ENOMEM, "out of memory");
+      psnap_seterr(err, ENOMEM, "out of memory");
       goto fail;
     }
     memcpy(p, cfg->pids, cfg->npids * sizeof *p);
@@ -166,7 +95,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   s->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (s->procfd < 0) {
     rc = -errno;
-    snap_err(err, errno, "cannot open /proc: %s", strerror(errno));
+    psnap_seterr(err, errno, "cannot open /proc: %s", strerror(errno));
     goto fail;
   }
   s->opened++;
@@ -183,7 +112,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   if (s->src & PSNAP_SRC_BTIME) read_btime(s);
   rc = s->view->list(s);
   if (rc < 0) {
-    snap_err(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
+    psnap_seterr(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
     goto fail;
   }
   rc = ns_lend(s, err);
@@ -194,9 +123,6 @@ fail:
   psnap_close(s);
   return rc;
 }
-
-/* The sources read per process (the others are read once per scan). */
-#define PER_PROCESS (PSNAP_SRC__ALL & ~(PSNAP_SRC_BTIME | PSNAP_SRC_TTY | PSNAP_SRC_NAMES))
 
 /* How a per-process source is read. */
 enum how {
@@ -275,18 +201,21 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
     int fd = snap_openat(s, pidfd, path, O_RDONLY);
     rc = fd < 0 ? fd : psnap_readproc(fd, b, src->max);
     if (fd >= 0) close(fd);
-  } else {
-    struct psnap_buf *lb = src->how == LINK ? b : &s->scratch;
+  } else if (src->how == LINK) {
     s->opened++;
-    rc = read_link(pidfd, path, lb);
-    if (rc == 0 && src->how == INODE) {
-      const char *p = strchr(lb->p, '[');
-      unsigned long long ino;
-      if (!p || (p++, !psnap_next_uint(&p, lb->p + lb->len, &ino)))
-        rc = -EINVAL;
-      else
-        s->ns[src->buf] = ino;
-    }
+    rc = read_link(pidfd, path, b);
+  } else {
+    /* a namespace link reads "type:[inode]" */
+    char link[64];
+    s->opened++;
+    ssize_t n = readlinkat(pidfd, path, link, sizeof link - 1);
+    const char *p = n > 0 ? memchr(link, '[', (size_t)n) : NULL;
+    unsigned long long ino;
+    rc = n < 0 ? -errno : 0;
+    if (rc == 0 && (!p || (p++, !psnap_next_uint(&p, link + n, &ino))))
+      rc = -EINVAL;
+    else if (rc == 0)
+      s->ns[src->buf] = ino;
   }
   if (rc == 0 && src->bit == PSNAP_SRC_STAT && psnap_parse_stat(b->p, b->len, &s->st) < 0) rc = -EINVAL;
   if (rc == 0) s->loaded |= src->bit;
@@ -337,7 +266,7 @@ int psnap_next(struct psnap *s) {
     s->pid = s->hpid;
     s->loaded = 0;
     int rc, pidfd = -1;
-    if ((s->src & PER_PROCESS & ~PSNAP_SRC_PARENT) == PSNAP_SRC_STAT) {
+    if ((s->src & PSNAP_SRC_PER_PROCESS & ~PSNAP_SRC_PARENT) == PSNAP_SRC_STAT) {
       /* One file: no directory fd is needed to keep a row consistent. */
       snprintf(name, sizeof name, "%d/stat", s->hpid);
       rc = load(s, s->procfd, name, &sources[1]);
@@ -351,30 +280,11 @@ int psnap_next(struct psnap *s) {
     if (pidfd >= 0) close(pidfd);
     if (rc == 0) return 1;
     if (rc != -ESRCH) {
-      snap_err(&s->err, -rc, "cannot read process %d: %s", s->hpid, strerror(-rc));
+      psnap_seterr(&s->err, -rc, "cannot read process %d: %s", s->hpid, strerror(-rc));
       return rc;
     }
   }
   return 0;
-}
-
-/*
-** The value of one column of the current row: 0, or -ENOMEM when memory
-** ran out while making it (the value is then NULL).
-*/
-int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
-  memset(v, 0, sizeof *v);
-  v->type = PSNAP_NULL;
-  if (col < 0 || col >= PSNAP_COL__COUNT) return 0;
-  const struct psnap_desc *d = &psnap_cols[col];
-  /* per-process sources that failed leave the column NULL */
-  unsigned need = d->src & PER_PROCESS;
-  if ((s->loaded & need) != need) return 0;
-  s->nomem = 0;
-  d->get(s, v);
-  if (!s->nomem) return 0;
-  v->type = PSNAP_NULL;
-  return -ENOMEM;
 }
 
 /*

@@ -1,8 +1,14 @@
 /*
-** snap.h: the inside of a snapshot, shared by snap.c (the scan loop), ns.c
-** (views: which processes, in whose pids), lend.c (names a container
-** lends), names.c (ids and terminals) and desc.c (columns). Not installed:
-** programs use psnap.h.
+** snap.h: the inside of a snapshot. Not installed: programs use psnap.h.
+**
+** The files call downwards only:
+**   snap.c   the scan: open, the one loop of psnap_next(), close
+**   desc.c   the columns: a value from the current row (psnap_column)
+**   ns.c     views: which processes, in whose pids; the census; targets
+**   lend.c   the names a container lends, read by a helper thread
+**   names.c  the host's names (NSS, /dev) and terminal lookups
+**   procfs.c readers, parsers, the /proc walker, errors (procfs.h)
+** snap.c and desc.c use ns.c; ns.c uses lend.c and names.c; all use procfs.c.
 */
 #ifndef PSNAP_SNAP_H
 #define PSNAP_SNAP_H
@@ -10,6 +16,9 @@
 #include "procfs.h"
 
 #include <sys/types.h>
+
+/* The sources read per process (the others are read once per scan). */
+#define PSNAP_SRC_PER_PROCESS (PSNAP_SRC__ALL & ~(PSNAP_SRC_BTIME | PSNAP_SRC_TTY | PSNAP_SRC_NAMES))
 
 /* The per-process buffers, one per file source. */
 enum snap_buf { B_STAT, B_STATUS, B_CMDLINE, B_ATTR, B_CGROUP, B_WCHAN, B_SYSCALL, B_EXE, B_CWD, B__COUNT };
@@ -121,13 +130,6 @@ struct psnap {
    the extension. */
 #pragma GCC visibility push(hidden)
 
-/* snap.c */
-void snap_err(struct psnap_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-int snap_openat(struct psnap *s, int dirfd, const char *name, int flags);
-int snap_scratch(struct psnap *s, size_t need);
-int snap_walk(int procfd, int (*fn)(void *arg, int pid), void *arg);
-int snap_push_pid(struct psnap *s, size_t *cap, long long pid);
-
 /* ns.c */
 extern const struct view ns_host_view, ns_pidns_view;
 int ns_open_view(struct psnap *s, struct psnap_err *err);
@@ -139,13 +141,11 @@ enum { LEND_IDS = 1, LEND_TTY = 2 };
 int lend_names(int xfd, uint64_t key, unsigned what, unsigned deadline_ms, struct lent *out);
 void lend_free(struct lent *l);
 
-/* names.c */
-const char *names_user(struct psnap *s, uint32_t uid);
-const char *names_group(struct psnap *s, uint32_t gid);
+/* names.c: the host's names (NSS, /dev), and a terminal table's lookup */
 const char *names_host_user(struct psnap *s, uint32_t uid);
 const char *names_host_group(struct psnap *s, uint32_t gid);
-const char *names_tty(struct psnap *s, int tty_nr);
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
+const char *names_tty(const struct ttyname *t, size_t n, dev_t dev);
 
 #pragma GCC visibility pop
 void names_free(struct psnap *s);
