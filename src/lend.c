@@ -34,7 +34,6 @@
 */
 #include "snap.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
@@ -202,35 +201,7 @@ static int read_lent(int rootfd, const char *path, char **out, size_t *len) {
 static int read_dev(int rootfd, struct job *j) {
   int fd = open_beneath(rootfd, "dev", O_RDONLY | O_DIRECTORY);
   if (fd < 0) return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
-  DIR *d = fdopendir(fd);
-  if (!d) {
-    close(fd);
-    return -ENOMEM;
-  }
-  size_t cap = 0;
-  int rc = 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL && j->ntty < LEND_MAX_TTY) {
-    if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
-    struct stat st;
-    if (strlen(de->d_name) >= sizeof j->tty->name) continue;
-    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
-    if (j->ntty == cap) {
-      size_t ncap = cap ? cap * 2 : 64;
-      void *nt = realloc(j->tty, ncap * sizeof *j->tty);
-      if (!nt) {
-        rc = -ENOMEM;
-        break;
-      }
-      j->tty = nt;
-      cap = ncap;
-    }
-    j->tty[j->ntty].rdev = st.st_rdev;
-    snprintf(j->tty[j->ntty].name, sizeof j->tty->name, "%s", de->d_name);
-    j->ntty++;
-  }
-  closedir(d);
-  return rc;
+  return names_dev_walk(fd, realloc, &j->tty, &j->ntty, LEND_MAX_TTY);
 }
 
 /* The helper thread: open the root, drop privileges, read, report. */

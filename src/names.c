@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,40 +100,50 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
   return out;
 }
 
-/* Add the character devices at the top of the caller's /dev to the table. */
-static void host_ttys(struct psnap *s) {
-  int fd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/*
+** Add the character devices at the top of the /dev directory fd (which
+** this takes over) to the table *t of *n names, growing it with grow (the
+** snapshot's allocator, or the C library's on lend.c's helper thread), at
+** most max names. Symlinks are never followed. 0, or -ENOMEM.
+*/
+int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, size_t *n, size_t max) {
   DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
   if (!d) {
     if (fd >= 0) close(fd);
-    return;
+    return fd >= 0 ? -ENOMEM : 0;
   }
-  size_t cap = 0;
+  size_t cap = *n;
+  int rc = 0;
   struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
+  while ((de = readdir(d)) != NULL && *n < max) {
     if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
     struct stat st;
-    if (strlen(de->d_name) >= sizeof s->tty->name) continue;
+    if (strlen(de->d_name) >= sizeof(*t)->name) continue;
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
-    if (s->ntty == cap) {
+    if (*n == cap) {
       size_t ncap = cap ? cap * 2 : 64;
-      void *nt = psnap_realloc(s->tty, ncap * sizeof *s->tty);
-      if (!nt) break;
-      s->tty = nt;
+      void *nt = grow(*t, ncap * sizeof **t);
+      if (!nt) {
+        rc = -ENOMEM;
+        break;
+      }
+      *t = nt;
       cap = ncap;
     }
-    s->tty[s->ntty].rdev = st.st_rdev;
-    snprintf(s->tty[s->ntty].name, sizeof s->tty->name, "%s", de->d_name);
-    s->ntty++;
+    (*t)[*n].rdev = st.st_rdev;
+    snprintf((*t)[*n].name, sizeof(*t)->name, "%s", de->d_name);
+    (*n)++;
   }
   closedir(d);
+  return rc;
 }
 
 /* The host's terminal names: one walk of /dev on first use. */
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n) {
   if (!s->have_tty) {
     s->have_tty = 1;
-    host_ttys(s);
+    /* the caller's /dev is trusted; a failure leaves names unknown ("?") */
+    (void)names_dev_walk(open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC), psnap_realloc, &s->tty, &s->ntty, SIZE_MAX);
   }
   *n = s->ntty;
   return s->tty;

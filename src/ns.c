@@ -61,18 +61,28 @@ static uint64_t ns_inode(int dirfd, const char *path) {
   return fstatat(dirfd, path, &st, 0) == 0 ? (uint64_t)st.st_ino : 0;
 }
 
-/* Walk up from a ns/pid link to the caller's namespace: the ancestors. */
+/*
+** Walk up from process hpid's ns/pid link to the caller's namespace: the
+** ancestors of ns. When the pid no longer names a process of ns (it exited,
+** its pid was taken), the walk is left for the next process of ns.
+*/
 static void walk_ancestors(struct psnap_census *c, struct cns *ns, int hpid) {
   char path[40];
+  struct stat st;
   snprintf(path, sizeof path, "%d/ns/pid", hpid);
   int fd = openat(c->procfd, path, O_RDONLY | O_CLOEXEC);
+  ns->nanc = -1;
+  if (fd < 0) return;
+  if (fstat(fd, &st) < 0 || (uint64_t)st.st_ino != ns->ino) {
+    close(fd);
+    return;
+  }
   ns->nanc = 0;
   /* NS_GET_PARENT fails (EPERM) above the caller's own namespace */
   while (fd >= 0 && ns->nanc <= PSNAP_MAX_PIDNS_LEVEL) {
     int up = ioctl(fd, NS_GET_PARENT);
     close(fd);
     fd = up;
-    struct stat st;
     if (fd < 0 || fstat(fd, &st) < 0) break;
     ns->anc[ns->nanc++] = (uint64_t)st.st_ino;
     if ((uint64_t)st.st_ino == c->own) break;
@@ -82,9 +92,13 @@ static void walk_ancestors(struct psnap_census *c, struct cns *ns, int hpid) {
 
 /* The census index of namespace ino, added (and walked up) when new. */
 static int census_ns(struct psnap_census *c, uint64_t ino, int hpid) {
-  if (c->last >= 0 && c->nsv[c->last].ino == ino) return c->last;
-  for (size_t i = 0; i < c->nns; i++)
-    if (c->nsv[i].ino == ino) return c->last = (int)i;
+  int k = c->last >= 0 && c->nsv[c->last].ino == ino ? c->last : -1;
+  for (size_t i = 0; k < 0 && i < c->nns; i++)
+    if (c->nsv[i].ino == ino) k = (int)i;
+  if (k >= 0) {
+    if (c->nsv[k].nanc < 0) walk_ancestors(c, &c->nsv[k], hpid); /* the last try raced */
+    return c->last = k;
+  }
   if (c->nns == c->capns) {
     size_t ncap = c->capns ? c->capns * 2 : 16;
     void *nv = psnap_realloc(c->nsv, ncap * sizeof *c->nsv);
@@ -245,6 +259,11 @@ int psnap_target_resolve(long long pid, struct psnap_target *t, struct psnap_err
 
 /* ---- the caller's own namespace ---- */
 
+static int cmp_ll(const void *a, const void *b) {
+  long long x = *(const long long *)a, y = *(const long long *)b;
+  return x < y ? -1 : x > y;
+}
+
 /* Append a pid to the visit list. 0 or -ENOMEM. */
 static int push_pid(struct psnap *s, size_t *cap, long long pid) {
   if (s->npids == *cap) {
@@ -281,7 +300,9 @@ static int host_list(struct psnap *s) {
     return rc;
   }
   struct push p = {.s = s};
-  return psnap_walk_pids(s->procfd, host_add, &p);
+  int rc = psnap_walk_pids(s->procfd, host_add, &p);
+  if (rc == 0 && s->npids > 1) qsort(s->pids, s->npids, sizeof *s->pids, cmp_ll);
+  return rc;
 }
 
 static int host_after_status(struct psnap *s) {
@@ -338,11 +359,6 @@ static int pidns_list(struct psnap *s) {
     if (rc < 0) return rc;
   }
   return 0;
-}
-
-static int cmp_ll(const void *a, const void *b) {
-  long long x = *(const long long *)a, y = *(const long long *)b;
-  return x < y ? -1 : x > y;
 }
 
 /* An id at the target's level of an NSpid-style list, or -1. */

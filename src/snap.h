@@ -8,7 +8,8 @@
 **   lend.c   the names a container lends, read by a helper thread
 **   names.c  the host's names (NSS, /dev) and terminal lookups
 **   procfs.c readers, parsers, the /proc walker, errors (procfs.h)
-** snap.c and desc.c use ns.c; ns.c uses lend.c and names.c; all use procfs.c.
+** snap.c and desc.c use ns.c; ns.c uses lend.c and names.c; lend.c uses
+** names.c; all use procfs.c.
 */
 #ifndef PSNAP_SNAP_H
 #define PSNAP_SNAP_H
@@ -146,6 +147,7 @@ const char *names_host_user(struct psnap *s, uint32_t uid);
 const char *names_host_group(struct psnap *s, uint32_t gid);
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
 const char *names_tty(const struct ttyname *t, size_t n, dev_t dev);
+int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, size_t *n, size_t max);
 
 #pragma GCC visibility pop
 void names_free(struct psnap *s);
