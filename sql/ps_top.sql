@@ -22,8 +22,10 @@
 --   label, hpid, huser, huid, hgroup, hgroups: '?' when NULL
 -- The rest are the table's values: integers stay INTEGER (their text is
 -- psgo's decimal), so WHERE pid = ... still reaches the table; so does
--- WHERE pidns = ... (a container). Capability sets, seccomp, state and args
--- are already psgo's text in the table.
+-- WHERE pidns = ... (a container). Capability sets, seccomp and state are
+-- already psgo's text in the table; args gets psgo's trailing space (one per
+-- trailing NUL: exact for command lines that end in one NUL, as exec makes
+-- them, not for a process that rewrote its own without one).
 --
 -- Go's Duration.String: 0 is "0s"; under 1s the unit is ns, µs (U+00B5) or
 -- ms with up to 0/3/6 decimals; from 1s on "[Hh][Mm]S[.fraction]s" with hours
@@ -66,7 +68,9 @@ SELECT
       || (t_ns / 1000000000 % 60)
       || rtrim(rtrim('.' || printf('%09d', t_ns % 1000000000), '0'), '.') || 's'
   END AS time,
-  args,
+  -- psgo joins cmdline's NUL-ended arguments with spaces: a trailing space;
+  -- "[comm]" (empty cmdline: kernel threads, zombies) has none
+  CASE WHEN args = '[' || comm || ']' THEN args ELSE args || ' ' END AS args,
   comm,
   "group",
   groups,

@@ -198,7 +198,8 @@ def test_pids_ppids_pgids_as_the_container_sees_them():
             r = got[pid]
             assert (r["ppid"], r["pgid"], r["comm"], r["hpid"]) == (ppid, pgid, comm, hpid), \
                 f"pid {pid}: got ppid/pgid/comm/hpid {r}, want {(ppid, pgid, comm, hpid)}"
-            assert r["state"] == "S", f"{comm}: state {r['state']!r}, want 'S'"
+            # they sleep; on a busy machine one may be caught running
+            assert r["state"] in ("S", "R"), f"{comm}: state {r['state']!r}, want 'S' (or 'R')"
             assert r["args"] and "container" in r["args"], f"{comm}: args {r['args']!r}"
         assert got[1]["comm"] == "ctr-init" and got[1]["ppid"] == 0
 

@@ -29,6 +29,7 @@ takes about 15 seconds.
 import ast
 import os
 import pwd
+import random
 import re
 import resource
 import select
@@ -47,8 +48,11 @@ PY = "/usr/bin/python3"
 CHURN_SECONDS = 5  # at least; on a busy machine, until the scans saw enough (CHURN_MAX_SECONDS)
 CHURN_MAX_SECONDS = 60
 FORK_EVERY = 10  # every 10th churn child has memory of its own (see churn.c)
-TAGS = {"host": "ch", "ctr": "cc"}  # comm prefixes of the two churners' children
-KID = re.compile(r"(c[hc])([0-9a-f]{8})$")  # comm of a churn child
+# comm prefixes of the two churners' children: random per run, so that two
+# runs of the suite at once (a developer's and CI's) cannot read each other's
+_TAG = random.choice("abdefgijklmnopqrstuvwxyz")
+TAGS = {"host": _TAG + "h", "ctr": _TAG + "c"}
+KID = re.compile(r"([a-z][hc])([0-9a-f]{8})$")  # comm of a churn child
 
 
 # ---------------------------------------------------------------------------

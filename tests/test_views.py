@@ -508,7 +508,9 @@ def psgo_expected(pid):
         label = "?"
     return dict(
         user=name_of(pwd.getpwuid, uids[1]), pid=pid, ppid=int(f[1]), comm=comm,
-        args=cmdline(pid) or f"[{comm}]", nice=int(f[16]), pgid=int(f[2]), uid=int(uids[1]),
+        # psgo turns every NUL of cmdline into a space, the last one too
+        args=(cmdline(pid) + " ") if cmdline(pid) else f"[{comm}]", nice=int(f[16]), pgid=int(f[2]),
+        uid=int(uids[1]),
         vsz=int(f[20]) // 1024, rss=int(st.get("VmRSS", "0 kB").split()[0]), state=st["State"][0],
         time=go_duration(cpu_s * 10**9), tty="?", label=label,
         stime=time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(start_s)) + " +0000 UTC",
@@ -567,7 +569,7 @@ def test_ps_top_and_ps_ef_in_a_container():
                      "ORDER BY pid", (c.init,)).fetchall()
     assert [r[:2] for r in top] == [(1, 0), (2, 1)], top
     assert [r[3] for r in top] == c.hpids and all(r[5] == c.init for r in top), (top, c.hpids)
-    assert [r[6] for r in top] == ["sleep 1000", "sleep 1001"] and top[0][2] == "root" != "?", top
+    assert [r[6] for r in top] == ["sleep 1000 ", "sleep 1001 "] and top[0][2] == "root" != "?", top
     ef = db.execute("SELECT PID, PPID, UID, CMD, pidns FROM ps_ef WHERE pidns = ? ORDER BY PID",
                     (c.init,)).fetchall()
     assert ef == [(1, 0, "root", "sleep 1000", c.init), (2, 1, "root", "sleep 1001", c.init)], ef
