@@ -245,18 +245,23 @@ def test_make_install_with_destdir_and_pkg_config():
     ext = subprocess.run(["pkg-config", "--variable=extension", "psnap"], env=env, capture_output=True,
                          text=True, check=True).stdout.strip()
     assert ext in ("/usr/lib/sqlite-ps/ps", dest + "/usr/lib/sqlite-ps/ps"), ext
-    prog = os.path.join(dest, "count.c")
+    prog = os.path.join(dest, "pids.c")
     open(prog, "w").write(
         '#include <psnap.h>\n#include <stdio.h>\n'
         'int main(void) { struct psnap *s; struct psnap_err e; struct psnap_cfg c = {.src = PSNAP_SRC_STAT};\n'
         '  if (psnap_open(&s, &c, &e) < 0) { puts(e.msg); return 1; }\n'
-        '  int n = 0; while (psnap_next(s) > 0) n++; psnap_close(s); printf("%d\\n", n); return 0; }\n')
-    exe = os.path.join(dest, "count")
+        '  while (psnap_next(s) > 0) { struct psnap_value v;\n'
+        '    if (psnap_column(s, PSNAP_COL_PID, &v) < 0) return 1; printf("%lld\\n", v.i); }\n'
+        '  psnap_close(s); return 0; }\n')
+    exe = os.path.join(dest, "pids")
     subprocess.run(["cc", "-I" + dest + "/usr/include", prog, "-L" + dest + "/usr/lib", "-o", exe] + flags,
                    check=True)
-    n = int(subprocess.run([exe], capture_output=True, text=True, check=True).stdout)
-    procs = len([d for d in os.listdir("/proc") if d.isdigit()])
-    assert abs(n - procs) < max(20, procs // 10), (n, procs)  # other work starts and ends processes
+    # the program lists every process that is in /proc before and after it
+    # runs, each once (other work starts and ends processes meanwhile)
+    before = {int(d) for d in os.listdir("/proc") if d.isdigit()}
+    pids = [int(x) for x in subprocess.run([exe], capture_output=True, text=True, check=True).stdout.split()]
+    alive = before & {int(d) for d in os.listdir("/proc") if d.isdigit()}
+    assert len(pids) == len(set(pids)) and alive <= set(pids), (len(pids), sorted(alive - set(pids))[:20])
     # the installed extension loads in the sqlite3 shell
     out = subprocess.run(["sqlite3", ":memory:", "-cmd", f".load {dest}/usr/lib/sqlite-ps/ps",
                           "SELECT comm FROM ps WHERE pid = 1"], capture_output=True, text=True)
