@@ -572,3 +572,19 @@ def test_mount_namespace_unchanged_on_another_thread():
         mine, now = out["after"]
         assert mine == now, f"query thread's mount namespace after close: {now}, was {mine}"
         assert mntns() == before
+
+
+def test_ps_deadline_is_per_connection_and_checked():
+    a, b = connect(), connect()
+    assert q1("SELECT ps_deadline()", db=a) == (2.0,), "the default deadline is 2 s"
+    assert q1("SELECT ps_deadline(0.25)", db=a) == (2.0,), "setting returns the previous value"
+    assert q1("SELECT ps_deadline()", db=a) == (0.25,)
+    assert q1("SELECT ps_deadline()", db=b) == (2.0,), "another connection keeps its own"
+    for bad in ("'soon'", "0", "-1", "NULL", "1e9"):
+        try:
+            q(f"SELECT ps_deadline({bad})", db=a)
+        except sqlite3.OperationalError as e:
+            assert "ps_deadline: seconds must be a number" in str(e), (bad, str(e))
+        else:
+            raise AssertionError(f"ps_deadline({bad}) was accepted")
+    assert q1("SELECT ps_deadline()", db=a) == (0.25,), "a refused value changes nothing"
