@@ -32,6 +32,11 @@ test|bench)
   have_cmd strace || add strace
   have_cmd clang || add clang
   [ -e /usr/share/zoneinfo/Asia/Kolkata ] || add tzdata
+  # tests/test_podman.py: ps_top against podman top, containers run from a
+  # busybox-static root filesystem; runc, as crun refuses hybrid cgroups
+  have_cmd podman || add podman
+  have_cmd runc || add runc
+  have_cmd busybox || add busybox-static
   ;;
 esac
 case $what in
