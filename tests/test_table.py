@@ -191,8 +191,12 @@ def test_colused_reaches_the_scan_as_sources():
 def test_extra_columns_match_proc():
     p = start([sys.executable, "-c", "import signal, threading, time\n"
                "threading.Thread(target=time.sleep, args=(100,), daemon=True).start()\n"
-               "signal.pause()"], cwd="/tmp")
-    time.sleep(0.5)
+               "print('ready', flush=True)\n"
+               "signal.pause()"], cwd="/tmp", stdout=subprocess.PIPE)
+    # after its ready line the child's main thread only calls pause(): once
+    # it sleeps, it sleeps there (however long a busy machine took to start it)
+    assert p.stdout.readline() == b"ready\n"
+    lib.wait_for(lambda: lib.proc_stat(p.pid)[1][0] == "S", timeout=lib.HANG, what="the child to pause")
     r = lib.row(p.pid, ", ".join(EXTRA))
     for ns in ("pid", "mnt", "net", "user", "uts", "ipc", "cgroup"):
         assert r["ns_" + ns] == os.stat(f"/proc/{p.pid}/ns/{ns}").st_ino, ns
