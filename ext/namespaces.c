@@ -28,7 +28,19 @@
 
 #include "psnap.h"
 
-enum { N_NS_PID, N_PID, N_NPROCS, N_NS_USER, N_COMM, N_CGROUP };
+/* The columns: one list, from which the enum and the schema both come. */
+#define NS_COLUMNS(X)                                                                                                  \
+  X(NS_PID, "ns_pid INTEGER")                                                                                          \
+  X(PID, "pid INTEGER")                                                                                                \
+  X(NPROCS, "nprocs INTEGER")                                                                                          \
+  X(NS_USER, "ns_user INTEGER")                                                                                        \
+  X(COMM, "comm TEXT")                                                                                                 \
+  X(CGROUP, "cgroup TEXT")
+#define NS_ENUM(id, decl) N_##id,
+#define NS_DECL(id, decl) ", " decl
+enum { NS_COLUMNS(NS_ENUM) N__COUNT };
+/* ", ns_pid INTEGER, pid INTEGER, ...": the schema skips the first ", " */
+static const char ns_schema[] = NS_COLUMNS(NS_DECL);
 
 typedef struct ns_cursor ns_cursor;
 struct ns_cursor {
@@ -40,8 +52,10 @@ struct ns_cursor {
 
 static int nsConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)aux, (void)argc, (void)argv, (void)pzErr;
-  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(ns_pid INTEGER, pid INTEGER, nprocs INTEGER, "
-                                    "ns_user INTEGER, comm TEXT, cgroup TEXT)");
+  char *sql = sqlite3_mprintf("CREATE TABLE x(%s)", ns_schema + 2);
+  if (!sql) return SQLITE_NOMEM;
+  int rc = sqlite3_declare_vtab(db, sql);
+  sqlite3_free(sql);
   if (rc != SQLITE_OK) return rc;
   if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   sqlite3_vtab *vt = sqlite3_malloc(sizeof *vt);
