@@ -486,11 +486,13 @@ else na "$t" "not measured"; fi
 # (SELECT <ps -ef columns> FROM ps) timed in the same qtime run, by medians.
 # rows_note KEY WANT: a warning when a case did not list WANT rows
 rows_note() { [ "${ROWS[$1]:-}" = "$2" ] || printf '; WARNING: %s rows, expected %s' "${ROWS[$1]:-?}" "$2"; }
+# ratio3 A B: A/B with 3 decimals (a target's ratio: 0.249x, not 0.25x)
+ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) printf "-"; else printf "%.3fx", a / b }'; }
 # ctarget TEXT KEY HOSTKEY LIMIT WANTROWS
 ctarget() {
   local t=$1 k=$2 hk=$3 lim=$4
   if have "$k" "$hk"; then
-    target "$t" "${MED[$k]} <= $lim * ${MED[$hk]}" "$(ratio "${MED[$k]}" "${MED[$hk]}") = $(fmt "${MED[$k]}") / $(fmt "${MED[$hk]}") ms (by minimums $(ratio "${MIN[$k]}" "${MIN[$hk]}"))$(rows_note "$k" "$5")"
+    target "$t" "${MED[$k]} <= $lim * ${MED[$hk]}" "$(ratio3 "${MED[$k]}" "${MED[$hk]}") = $(fmt "${MED[$k]}") / $(fmt "${MED[$hk]}") ms (by minimums $(ratio3 "${MIN[$k]}" "${MIN[$hk]}"))$(rows_note "$k" "$5")"
   else
     na "$t" "${ERR[$k]:-${ERR[$hk]:-not measured}}"
   fi
@@ -504,7 +506,7 @@ ctarget "(c) containers JOIN ps, $CT_SMALL x ${CT_OWN:-?} processes <= 40% of th
 # (b) against a host scan of about its own size: the 3a one, a separate run
 t="(b) read against the 3a host scan (${P3A:-?}, separate run)"
 if have q_sql_ctb q_sql_h3a; then
-  printf '  %-4s  %-62s %s\n' "info" "$t" "$(ratio "${MED[q_sql_ctb]}" "${MED[q_sql_h3a]}") = $(fmt "${MED[q_sql_ctb]}") / $(fmt "${MED[q_sql_h3a]}") ms (by minimums $(ratio "${MIN[q_sql_ctb]}" "${MIN[q_sql_h3a]}"))"
+  printf '  %-4s  %-62s %s\n' "info" "$t" "$(ratio3 "${MED[q_sql_ctb]}" "${MED[q_sql_h3a]}") = $(fmt "${MED[q_sql_ctb]}") / $(fmt "${MED[q_sql_h3a]}") ms (by minimums $(ratio3 "${MIN[q_sql_ctb]}" "${MIN[q_sql_h3a]}"))"
 fi
 t="ps -ef columns scan: sqlite3 peak RSS under 16 MiB"
 if have c_sql_ef; then
