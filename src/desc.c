@@ -318,8 +318,15 @@ int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
 
 /* The descriptors, one per line of the registry (columns.h). */
 #define PSNAP_COL_DESC(id, n, t, sr, fl, cd, hd, fr, dc, g)                                                            \
-  [PSNAP_COL_##                                                                                                        \
-      id] = {.name = n, .type = t, .src = sr, .flags = fl, .code = cd, .header = hd, .from = fr, .doc = dc, .get = g},
+  [PSNAP_COL_##id] = {.name = (n),                                                                                     \
+                      .type = (t),                                                                                     \
+                      .src = (sr),                                                                                     \
+                      .flags = (fl),                                                                                   \
+                      .code = (cd),                                                                                    \
+                      .header = (hd),                                                                                  \
+                      .from = (fr),                                                                                    \
+                      .doc = (dc),                                                                                     \
+                      .get = (g)},
 const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {PSNAP_COLUMNS(PSNAP_COL_DESC)};
 
 /* The sources that the columns of a mask need (bit i = column i). */

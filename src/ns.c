@@ -310,33 +310,20 @@ static int host_after_status(struct psnap *s) {
   return 0;
 }
 
-/*
-** Read the row's stat again (through its directory when there is one): 0,
-** -ESRCH when the process is gone, or -ENOMEM.
-*/
+/* Read the row's stat again, through its directory: 0, -ESRCH (gone), -ENOMEM. */
 static int reread_stat(struct psnap *s, int pidfd) {
-  char name[24];
-  snprintf(name, sizeof name, "%d/stat", s->hpid);
   s->opened++;
-  int rc = pidfd >= 0 ? psnap_readat(pidfd, "stat", 0, &s->b[B_STAT], PSNAP_SMALL_MAX)
-                      : psnap_readat(s->procfd, name, 0, &s->b[B_STAT], PSNAP_SMALL_MAX);
+  int rc = psnap_readat(pidfd, "stat", 0, &s->b[B_STAT], PSNAP_SMALL_MAX);
   if (rc == -ENOMEM) return rc;
-  if (rc < 0 || psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0) return -ESRCH;
+  if (rc < 0 || psnap_parse_stat(s->b[B_STAT].p, s->b[B_STAT].len, &s->st) < 0 || s->st.num_threads == 0) return -ESRCH;
   return 0;
 }
 
-/*
-** A ppid of 0: the parent is not in the caller's namespace (its init, a
-** kernel thread, a process that entered with setns), or the process is
-** being reaped: the kernel shows 0 once its pid is detached. Only the
-** first kind can be read again. 0 or -ESRCH (gone), -ENOMEM.
-*/
-static int orphan_or_gone(struct psnap *s, int pidfd) { return s->st.ppid == 0 ? reread_stat(s, pidfd) : 0; }
-
 static int host_finish(struct psnap *s, int pidfd) {
+  (void)pidfd;
   s->pid = s->hpid;
   s->loaded |= PSNAP_SRC_PARENT;
-  return s->src & PSNAP_SRC_PARENT ? orphan_or_gone(s, pidfd) : 0;
+  return 0;
 }
 
 const struct view ns_host_view = {.need = 0,
@@ -454,10 +441,8 @@ static struct parent *parent_read(struct psnap *s, int hpid, struct parent *e) {
 static int map_parent(struct psnap *s, int pidfd) {
   for (int tries = 0; tries < 3; tries++) {
     int hp = s->st.ppid;
-    if (hp <= 0) {
-      int rc = orphan_or_gone(s, pidfd);
-      if (rc < 0) return rc;
-      if (s->st.ppid > 0) continue; /* a ppid again: map it */
+    if (hp <= 0) { /* the parent is not in the caller's namespace */
+      s->st.ppid = 0;
       s->loaded |= PSNAP_SRC_PARENT;
       return 0;
     }
@@ -637,9 +622,10 @@ int ns_lend(struct psnap *s, struct psnap_err *err) {
   if (s->target.level == 0 || !what) return 0;
   int fd = lender(s);
   int rc = fd == -ENOMEM ? fd : 0;
-  if (fd >= 0)
+  if (fd >= 0) {
     rc = lend_names(fd, s->target.ns, what, s->cfg.deadline_ms ? s->cfg.deadline_ms : PSNAP_DEADLINE_MS, &s->lent);
-  if (fd >= 0) close(fd);
+    close(fd);
+  }
   if (rc == -ENOMEM) {
     psnap_seterr(err, ENOMEM, "out of memory");
     return rc;

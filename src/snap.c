@@ -217,7 +217,10 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
     else if (rc == 0)
       s->ns[src->buf] = ino;
   }
+  /* A process being reaped still answers, with 0 threads (and ppid, pgid,
+     sid 0: its signal state is gone): it has exited. */
   if (rc == 0 && src->bit == PSNAP_SRC_STAT && psnap_parse_stat(b->p, b->len, &s->st) < 0) rc = -EINVAL;
+  if (rc == 0 && src->bit == PSNAP_SRC_STAT && s->st.num_threads == 0) rc = -ESRCH;
   if (rc == 0) s->loaded |= src->bit;
   return rc;
 }
@@ -231,7 +234,7 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
 static int failed(const struct psnap *s, const struct source *src, int rc) {
   if (rc == -ENOMEM) return rc;
   if (rc == -ESRCH || (src->enoent_gone && rc == -ENOENT)) return -ESRCH;
-  return src->bit & (PSNAP_SRC_STAT | s->view->need) ? -ESRCH : 0;
+  return (src->bit & (PSNAP_SRC_STAT | s->view->need)) ? -ESRCH : 0;
 }
 
 /*
