@@ -6,7 +6,8 @@
 # sudo otherwise.
 #
 #   scripts/deps.sh build   compiler, SQLite, libcap, libseccomp headers
-#   scripts/deps.sh test    build + procps, python3, sqlite3 shell
+#   scripts/deps.sh test    build + procps, python3, sqlite3 shell, strace, clang,
+#                           podman + runc + busybox-static (ps_top against podman top)
 #   scripts/deps.sh bench   test + python3-psutil (the benchmark compares with it)
 #   scripts/deps.sh lint    build + clang-format, clang-tidy, cppcheck
 set -eu
