@@ -54,6 +54,7 @@ ${CC:-cc} "${CCF[@]}" -o $B/floor bench/floor.c
 ${CC:-cc} "${CCF[@]}" -DFLOOR_NO_MAIN -o $B/qtime bench/qtime.c bench/floor.c -lsqlite3
 ${CC:-cc} "${CCF[@]}" -o $B/cmdtime bench/cmdtime.c
 ${CC:-cc} "${CCF[@]}" -o $B/sleepers bench/sleepers.c
+${CC:-cc} "${CCF[@]}" -o $B/census bench/census.c # not run here: see RESULTS.md
 
 # ---- cleanup: every process started here, whatever happens
 TMP=$(mktemp -d /tmp/sqlite-ps-bench.XXXXXX)
