@@ -33,8 +33,12 @@
 **   0x002  pidns IN (...)      the whole list in one argv value (sqlite3_vtab_in)
 **   0x004  pid = ?             one argv value
 **   0x008  pid IN (...)        the whole list in one argv value
-**   0xff00 >> 8                PSNAP_SRC_* bits: the files the used columns need
 ** argv holds the pidns value first (when bit 0x001 or 0x002), then pid.
+** idxStr is "src=X": X the PSNAP_SRC_* bits (hex) of the files the used
+** columns need; EXPLAIN QUERY PLAN shows both ("INDEX 4:src=3"). The
+** sources do not fit beside the flags in idxNum's 31 bits. colUsed has one
+** bit for every column from 63 on; the registry puts there only columns of
+** one source (/proc/PID/io), so that bit widens no query's reads.
 */
 #include "ps.h"
 
@@ -49,7 +53,6 @@
 #define IDX_PIDNS_IN 0x002
 #define IDX_PID 0x004
 #define IDX_PID_IN 0x008
-#define IDX_SRC_SHIFT 8
 
 typedef struct ps_cursor ps_cursor;
 
@@ -67,7 +70,7 @@ struct ps_cursor {
   sqlite3_vtab_cursor base;     /* Base class - must be first */
   struct psnap *snap;           /* The snapshot being read, or NULL */
   struct psnap_census *census;  /* Shared by the snapshots of this statement */
-  unsigned src;                 /* Sources to read (from idxNum) */
+  unsigned src;                 /* Sources to read (from idxStr) */
   struct psnap_target *targets; /* one per PID namespace; pid 0 = caller's */
   int ntargets;
   int itarget;     /* Index of the target of snap */
@@ -126,7 +129,8 @@ static int psDisconnect(sqlite3_vtab *pVtab) {
 
 /*
 ** xBestIndex: use pidns = ? and pid = ? (and their IN lists, whole, where
-** SQLite is 3.38 or newer), and turn colUsed into the sources to read. A
+** SQLite is 3.38 or newer), and turn colUsed into the sources to read
+** (idxStr). A
 ** pidns constraint that is not usable on this plan (the join's other
 ** order) makes the plan unusable: scanning the host there would be wrong.
 */
@@ -176,7 +180,9 @@ static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
       info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
     }
   }
-  idx |= (int)(psnap_cols_src(info->colUsed) << IDX_SRC_SHIFT);
+  info->idxStr = sqlite3_mprintf("src=%x", psnap_cols_src(info->colUsed));
+  if (!info->idxStr) return SQLITE_NOMEM;
+  info->needToFreeIdxStr = 1;
   info->idxNum = idx;
   info->estimatedRows = (sqlite3_int64)rows;
   info->estimatedCost = cost;
@@ -367,12 +373,17 @@ static int advance(ps_cursor *c) {
   }
 }
 
+/* The sources that xBestIndex wrote into idxStr ("src=X", X in hex). */
+static unsigned idx_sources(const char *idxStr) {
+  if (!idxStr || strncmp(idxStr, "src=", 4) != 0) return 0;
+  return (unsigned)strtoul(idxStr + 4, NULL, 16);
+}
+
 static int psFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
-  (void)idxStr;
   ps_cursor *c = (ps_cursor *)cur;
   reset(c);
   c->eof = 0;
-  c->src = (unsigned)idxNum >> IDX_SRC_SHIFT;
+  c->src = idx_sources(idxStr);
   int a = 0, rc = SQLITE_OK;
   if (idxNum & IDX_PIDNS) {
     if (a >= argc) return SQLITE_ERROR;

@@ -152,6 +152,13 @@ def plan(sql, db=None):
     return [r[3] for r in q("EXPLAIN QUERY PLAN " + sql, db=db)]
 
 
+def plan_sources(detail):
+    """The PSNAP_SRC_* bits of a plan line "... VIRTUAL TABLE INDEX n:src=X"."""
+    m = re.search(r"VIRTUAL TABLE INDEX \d+:src=([0-9a-f]+)", detail)
+    assert m, detail
+    return int(m.group(1), 16)
+
+
 def test_plans_use_pid_and_pidns_constraints():
     db = connect()
     full = plan("SELECT * FROM ps", db=db)
@@ -176,10 +183,10 @@ def test_join_plans_the_container_list_outside():
 
 
 def test_colused_reaches_the_scan_as_sources():
-    """idxNum carries the sources: narrow queries ask for stat only."""
+    """idxStr carries the sources ("INDEX n:src=X", X in hex): narrow
+    queries ask for stat only."""
     def src(sql):
-        m = re.search(r"INDEX (\d+)", plan(sql)[0])
-        return int(m.group(1)) >> 8
+        return plan_sources(plan(sql)[0])
     # bits of enum psnap_src: STAT 0x1, STATUS 0x2, CMDLINE 0x4, NAMES 0x10
     assert src("SELECT pid, comm FROM ps") == 0x1
     assert src("SELECT pid, user FROM ps") == 0x1 | 0x2 | 0x10
