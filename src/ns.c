@@ -36,6 +36,7 @@
 /* A PID namespace seen in a census, with its ancestors up to the caller's. */
 struct cns {
   uint64_t ino;
+  int fd;                                  /* held open during the walk, or -1 */
   int nanc;                                /* ancestors known (-1: not walked yet) */
   uint64_t anc[PSNAP_MAX_PIDNS_LEVEL + 1]; /* parent first */
 };
@@ -51,7 +52,12 @@ struct psnap_census {
   uint64_t own; /* the caller's PID namespace */
   int procfd;   /* open during the walk only */
   int last;     /* index of the namespace found last (cache) */
+  int held;     /* namespace fds held open during the walk */
 };
+
+/* Namespaces whose fd a census holds during its walk: few enough for any
+   fd limit, enough for every container of a busy host. */
+#define CENSUS_HELD 64
 
 static const char NEEDS_PTRACE[] = " (needs ptrace access: the same user, or CAP_SYS_PTRACE)";
 
@@ -77,17 +83,23 @@ static void walk_ancestors(struct psnap_census *c, struct cns *ns, int hpid) {
     close(fd);
     return;
   }
+  /* Held open for the rest of the walk (the first CENSUS_HELD ones): the
+     kernel then keeps the namespace's nsfs entry, which every ns/pid look
+     would otherwise make and free again (a quarter of the census's time). */
+  if (c->held < CENSUS_HELD) ns->fd = fd, c->held++;
   ns->nanc = 0;
   /* NS_GET_PARENT fails (EPERM) above the caller's own namespace */
-  while (fd >= 0 && ns->nanc <= PSNAP_MAX_PIDNS_LEVEL) {
-    int up = ioctl(fd, NS_GET_PARENT);
-    close(fd);
-    fd = up;
-    if (fd < 0 || fstat(fd, &st) < 0) break;
+  int up = fd;
+  while (ns->nanc <= PSNAP_MAX_PIDNS_LEVEL) {
+    int next = ioctl(up, NS_GET_PARENT);
+    if (up != fd) close(up);
+    up = next;
+    if (up < 0 || fstat(up, &st) < 0) break;
     ns->anc[ns->nanc++] = (uint64_t)st.st_ino;
     if ((uint64_t)st.st_ino == c->own) break;
   }
-  if (fd >= 0) close(fd);
+  if (up >= 0 && up != fd) close(up);
+  if (ns->fd != fd) close(fd);
 }
 
 /* The census index of namespace ino, added (and walked up) when new. */
@@ -108,6 +120,7 @@ static int census_ns(struct psnap_census *c, uint64_t ino, int hpid) {
   }
   struct cns *ns = &c->nsv[c->nns];
   ns->ino = ino;
+  ns->fd = -1;
   ns->nanc = 0;
   if (ino != c->own) walk_ancestors(c, ns, hpid);
   return c->last = (int)c->nns++;
@@ -164,11 +177,15 @@ int psnap_census_take(struct psnap_census **out, struct psnap_err *err) {
   c->last = -1;
   c->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int rc = c->procfd < 0 ? -errno : 0;
-  if (rc == 0) {
-    c->own = ns_inode(c->procfd, "self/ns/pid");
-    if (!c->own) rc = -errno;
-  }
+  /* our own namespace held open for the walk too (see walk_ancestors) */
+  int ownfd = rc == 0 ? openat(c->procfd, "self/ns/pid", O_RDONLY | O_CLOEXEC) : -1;
+  struct stat st;
+  if (rc == 0 && (ownfd < 0 || fstat(ownfd, &st) < 0)) rc = -errno;
+  if (rc == 0) c->own = (uint64_t)st.st_ino;
   if (rc == 0) rc = psnap_walk_pids(c->procfd, census_one, c);
+  if (ownfd >= 0) close(ownfd);
+  for (size_t i = 0; i < c->nns; i++)
+    if (c->nsv[i].fd >= 0) close(c->nsv[i].fd), c->nsv[i].fd = -1;
   if (c->procfd >= 0) close(c->procfd);
   c->procfd = -1;
   if (rc < 0) {

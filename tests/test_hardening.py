@@ -312,7 +312,10 @@ def test_churn_rows_are_one_process_each():
             # The churners run until the test closes their stdin: once the scans
             # have seen enough rows (a busy machine scans less often), or at
             # CHURN_MAX_SECONDS.
-            common = [churn, "--seconds", str(CHURN_MAX_SECONDS), "--fork-every", str(FORK_EVERY)]
+            # Children with their own memory live up to 100 ms (churn's default
+            # 20 ms), so that scans slowed down by a busy machine still see some alive.
+            common = [churn, "--seconds", str(CHURN_MAX_SECONDS), "--fork-every", str(FORK_EVERY),
+                      "--fork-ms", "100"]
             hargv = [*common, "--tag", TAGS["host"], "--log", hlog, "S=00000000"]
             # Inside the container the children keep taking pid 100 and up.
             cargv = [*common, "--reuse", "100", "--tag", TAGS["ctr"], "--log", clog, "S=00000000"]
