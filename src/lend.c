@@ -76,6 +76,17 @@ struct job {
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct job *running;
 
+/* fork(2) copies the list but none of its threads: the child starts with
+   no helper running, and with the lock free. */
+static void fork_prepare(void) { pthread_mutex_lock(&running_mu); }
+static void fork_parent(void) { pthread_mutex_unlock(&running_mu); }
+static void fork_child(void) {
+  running = NULL; /* their jobs stay allocated: their threads are not here to free them */
+  pthread_mutex_init(&running_mu, NULL);
+}
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
 static void job_free(struct job *j) {
   pthread_mutex_destroy(&j->mu);
   pthread_cond_destroy(&j->cv);
@@ -257,6 +268,7 @@ static int take(struct job *j, struct lent *out) {
 */
 int lend_names(int xfd, uint64_t key, unsigned what, unsigned deadline_ms, struct lent *out) {
   memset(out, 0, sizeof *out);
+  pthread_once(&atfork_once, atfork);
   pthread_mutex_lock(&running_mu);
   for (struct job *r = running; r; r = r->next)
     if (r->key == key) {
