@@ -6,7 +6,8 @@
 **   SELECT ps_version();                -- '0.1.0 (abc1234)'
 **
 ** Registers the tables `ps` (ext/ps.c), `ps_descriptors`
-** (ext/descriptors.c) and `ps_namespaces` (ext/namespaces.c), the functions
+** (ext/descriptors.c), `ps_namespaces` (ext/namespaces.c), `ps_fds` and
+** `ps_sockets` (ext/fds.c), the functions
 ** ps_etime(), ps_cputime() and ps_printable() (ext/format.c), and ps_version().
 ** The loader finds sqlite3_ps_init from the file name ps.so.
 */
@@ -51,6 +52,7 @@ __attribute__((visibility("default"))) int sqlite3_ps_init(sqlite3 *db, char **p
   if (rc == SQLITE_OK) rc = ps_register_table(db);
   if (rc == SQLITE_OK) rc = ps_register_descriptors(db);
   if (rc == SQLITE_OK) rc = ps_register_namespaces(db);
+  if (rc == SQLITE_OK) rc = ps_register_fds(db);
 #endif
   return rc;
 }

@@ -1,0 +1,577 @@
+/*
+** fds.c: the open file descriptors of a process, from the caller's own
+** /proc: the link text of /proc/PID/fd/N and /proc/PID/fdinfo/N, and for
+** sockets the rows of the tables of the process's network namespace
+** (sockets.c), read once per namespace per scan.
+**
+** A descriptor's target is never stat()ed, opened or listed: stat() on
+** /proc/PID/fd/N follows the link into the file's own file system, which
+** for a container's FUSE mount means a request to a daemon the container
+** runs, on the calling thread, with no deadline (lsof has -b for this).
+** readlinkat() of the link is the kernel's d_path() of the open file, and
+** fdinfo is the open file's own fields: neither asks the file system. So
+** the type of a descriptor is read from the link's text and from fdinfo:
+**
+**   socket   socket:[ino]
+**   pipe     pipe:[ino] (a named FIFO opened by path shows that path: file)
+**   anon     anon_inode:[eventfd], anon_inode:[eventpoll], anon_inode:inotify, ...
+**   ns       another kind:[ino] form: a namespace (net:[4026531840], ...)
+**   memfd    /memfd:NAME (deleted)
+**   device   a terminal (fdinfo has tty-index: since Linux 6.?), or a path
+**            below /dev/ other than /dev/shm/, /dev/mqueue/, /dev/hugepages/
+**   dir      a path opened with O_DIRECTORY (opendir(), openat-style code),
+**            or "/"; a directory opened without O_DIRECTORY reads file
+**   file     any other path
+**   other    link text of no known form
+** deleted is 1 when the link text ends in " (deleted)", as the kernel
+** appends it to an unlinked file's path (a file whose real name ends so
+** reads deleted too).
+**
+** Every process is opened once, as a directory of the caller's /proc, and
+** everything of it is read through that directory fd: when the pid is
+** reused meanwhile, the old directory answers ENOENT, never the new
+** process's descriptors. In a PID namespace view the process must also
+** still be the view's pid (its NSpid at the view's level, its ns/pid the
+** target or nested in it).
+*/
+#include "fdparse.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+/* Bytes of one getdents64 call over /proc/PID/fd. */
+#define FD_DENTS_BUF 32768u
+
+static const char *const type_names[PSNAP_FD__COUNT] = {
+    [PSNAP_FD_OTHER] = "other",   [PSNAP_FD_FILE] = "file",     [PSNAP_FD_DIR] = "dir",
+    [PSNAP_FD_DEVICE] = "device", [PSNAP_FD_SOCKET] = "socket", [PSNAP_FD_PIPE] = "pipe",
+    [PSNAP_FD_ANON] = "anon",     [PSNAP_FD_MEMFD] = "memfd",   [PSNAP_FD_NS] = "ns",
+};
+
+const char *psnap_fd_type_name(int type) { return type >= 0 && type < PSNAP_FD__COUNT ? type_names[type] : NULL; }
+
+/* ---- parsers ---- */
+
+/* A decimal (optionally negative) or octal number after "key:" up to the line's end: 1 with *v, or 0. */
+static int field_num(const char *p, const char *end, int base, long long *v) {
+  while (p < end && (*p == ' ' || *p == '\t')) p++;
+  int neg = 0;
+  if (p < end && *p == '-' && base == 10) neg = 1, p++;
+  if (p >= end || *p < '0' || *p > (base == 8 ? '7' : '9')) return 0;
+  unsigned long long x = 0;
+  for (; p < end && *p >= '0' && *p <= (base == 8 ? '7' : '9'); p++) {
+    if (__builtin_mul_overflow(x, (unsigned)base, &x) || __builtin_add_overflow(x, (unsigned)(*p - '0'), &x)) return 0;
+  }
+  if (x > (unsigned long long)0x7fffffffffffffffLL) return 0;
+  *v = neg ? -(long long)x : (long long)x;
+  return 1;
+}
+
+/*
+** Parse /proc/PID/fdinfo/N (proc(5)):
+**   pos:	0
+**   flags:	02100002          (octal)
+**   mnt_id:	27
+**   ino:	247066            (Linux 5.14+)
+** then lines of the file's kind (eventfd-count:, tfd:, tty-index:, ...).
+** Absent or malformed fields stay -1 (ino 0). Returns 0.
+*/
+int psnap_parse_fdinfo(const char *buf, size_t len, struct psnap_fdinfo *fi) {
+  fi->pos = fi->flags = fi->mnt_id = -1;
+  fi->ino = 0;
+  fi->tty = 0;
+  const char *p = buf, *end = buf + len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *eol = nl ? nl : end;
+    const char *colon = memchr(p, ':', (size_t)(eol - p));
+    if (colon) {
+      size_t k = (size_t)(colon - p);
+      long long v;
+      if (k == 3 && memcmp(p, "pos", 3) == 0 && field_num(colon + 1, eol, 10, &v))
+        fi->pos = v;
+      else if (k == 5 && memcmp(p, "flags", 5) == 0 && field_num(colon + 1, eol, 8, &v))
+        fi->flags = v;
+      else if (k == 6 && memcmp(p, "mnt_id", 6) == 0 && field_num(colon + 1, eol, 10, &v) && v >= 0)
+        fi->mnt_id = v;
+      else if (k == 3 && memcmp(p, "ino", 3) == 0 && field_num(colon + 1, eol, 10, &v) && v >= 0)
+        fi->ino = (unsigned long long)v;
+      else if (k == 9 && memcmp(p, "tty-index", 9) == 0)
+        fi->tty = 1;
+    }
+    p = eol + 1;
+  }
+  return 0;
+}
+
+static int has_prefix(const char *s, size_t n, const char *pre) {
+  size_t k = strlen(pre);
+  return n >= k && memcmp(s, pre, k) == 0;
+}
+
+/*
+** "kind:[digits]" with kind of lower-case letters, digits and '_': 1 with
+** *ino and *kindlen (the bytes before ':'), or 0.
+*/
+static int bracket_form(const char *s, size_t n, unsigned long long *ino, size_t *kindlen) {
+  size_t i = 0;
+  while (i < n && ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_')) i++;
+  if (i == 0 || i + 3 > n || s[i] != ':' || s[i + 1] != '[' || s[n - 1] != ']') return 0;
+  unsigned long long x = 0;
+  size_t j = i + 2;
+  if (j >= n - 1) return 0;
+  for (; j < n - 1; j++) {
+    if (s[j] < '0' || s[j] > '9') return 0;
+    if (__builtin_mul_overflow(x, 10u, &x) || __builtin_add_overflow(x, (unsigned)(s[j] - '0'), &x)) return 0;
+  }
+  *ino = x;
+  *kindlen = i;
+  return 1;
+}
+
+/* The type of a descriptor from its link text and fdinfo (see the top of this file). */
+int psnap_fd_classify(const char *link, size_t len, const struct psnap_fdinfo *fi, unsigned long long *ino,
+                      int *deleted) {
+  static const char del[] = " (deleted)";
+  *ino = fi ? fi->ino : 0;
+  *deleted = 0;
+  if (len == 0) return PSNAP_FD_OTHER;
+  if (link[0] == '/') {
+    *deleted = len > sizeof del - 1 && memcmp(link + len - (sizeof del - 1), del, sizeof del - 1) == 0;
+    if (*deleted && has_prefix(link, len, "/memfd:")) return PSNAP_FD_MEMFD;
+    if (fi && fi->tty) return PSNAP_FD_DEVICE;
+    /* O_TMPFILE carries the O_DIRECTORY bit: an unnamed file, not a directory */
+    if (fi && fi->flags >= 0 && (fi->flags & O_DIRECTORY) && (fi->flags & O_TMPFILE) != O_TMPFILE) return PSNAP_FD_DIR;
+    if (len == 1) return PSNAP_FD_DIR;
+    if (has_prefix(link, len, "/dev/") && !has_prefix(link, len, "/dev/shm/") &&
+        !has_prefix(link, len, "/dev/mqueue/") && !has_prefix(link, len, "/dev/hugepages/"))
+      return PSNAP_FD_DEVICE;
+    return PSNAP_FD_FILE;
+  }
+  if (has_prefix(link, len, "anon_inode:")) return PSNAP_FD_ANON;
+  unsigned long long x;
+  size_t k;
+  if (!bracket_form(link, len, &x, &k)) return PSNAP_FD_OTHER;
+  *ino = x;
+  if (k == 6 && memcmp(link, "socket", 6) == 0) return PSNAP_FD_SOCKET;
+  if (k == 4 && memcmp(link, "pipe", 4) == 0) return PSNAP_FD_PIPE;
+  return PSNAP_FD_NS;
+}
+
+/*
+** The O_* bits as the kernel reports them. glibc's macros follow the
+** architecture's encoding, as the kernel's do; only O_LARGEFILE is 0 in
+** glibc where a 64-bit ABI makes it implicit, while the kernel still sets
+** its bit (asm-generic: 0100000) on every open.
+*/
+#if __O_LARGEFILE
+#define K_O_LARGEFILE __O_LARGEFILE
+#else
+#define K_O_LARGEFILE 0100000
+#endif
+static const struct {
+  long long bits;
+  const char *name;
+} oflags[] = {
+    {O_CREAT, "O_CREAT"},         {O_EXCL, "O_EXCL"},         {O_NOCTTY, "O_NOCTTY"},
+    {O_TRUNC, "O_TRUNC"},         {O_APPEND, "O_APPEND"},     {O_NONBLOCK, "O_NONBLOCK"},
+    {O_SYNC, "O_SYNC"}, /* O_SYNC holds O_DSYNC's bit: tried first */
+    {O_DSYNC, "O_DSYNC"},         {O_ASYNC, "O_ASYNC"},       {O_DIRECT, "O_DIRECT"},
+    {O_TMPFILE, "O_TMPFILE"}, /* holds O_DIRECTORY's bit: tried first */
+    {O_DIRECTORY, "O_DIRECTORY"}, {O_NOFOLLOW, "O_NOFOLLOW"}, {O_NOATIME, "O_NOATIME"},
+    {O_CLOEXEC, "O_CLOEXEC"},     {O_PATH, "O_PATH"},
+};
+
+/* Append text to out (cap bytes with the NUL), counting the whole length. */
+static void put(char *out, size_t cap, size_t *n, const char *s) {
+  size_t k = strlen(s);
+  if (*n < cap) {
+    size_t room = cap - 1 - *n;
+    memcpy(out + *n, s, k < room ? k : room);
+  }
+  *n += k;
+  if (cap) out[*n < cap ? *n : cap - 1] = '\0';
+}
+
+/* fdinfo flags as text (see fdparse.h): the length of the whole text. */
+size_t psnap_fd_flags_format(long long flags, char *out, size_t cap) {
+  static const char *const acc[] = {"O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE"};
+  size_t n = 0;
+  if (cap) out[0] = '\0';
+  if (flags < 0) return 0;
+  unsigned long long left = (unsigned long long)flags & ~(unsigned long long)K_O_LARGEFILE;
+  put(out, cap, &n, acc[left & O_ACCMODE]);
+  left &= ~(unsigned long long)O_ACCMODE;
+  for (size_t i = 0; i < sizeof oflags / sizeof oflags[0]; i++) {
+    unsigned long long b = (unsigned long long)oflags[i].bits;
+    if (b && (left & b) == b) {
+      put(out, cap, &n, "|");
+      put(out, cap, &n, oflags[i].name);
+      left &= ~b;
+    }
+  }
+  if (left) {
+    char num[32];
+    snprintf(num, sizeof num, "|0%llo", left);
+    put(out, cap, &n, num);
+  }
+  return n;
+}
+
+/* ---- the scan ---- */
+
+struct psnap_fdscan {
+  unsigned what;
+  int procfd; /* the caller's /proc */
+  int pidfd;  /* the current process's directory, -1 */
+  int fdfd;   /* its fd/ directory, -1 */
+  int infofd; /* its fdinfo/ directory, -1 until needed */
+  int *fds;   /* its descriptors, ascending */
+  size_t nfds, capfds, next;
+  char *dents;                     /* getdents64 buffer */
+  char link[PSNAP_FDLINK_MAX + 1]; /* link text of the current descriptor */
+  struct psnap_buf info;           /* fdinfo text */
+  unsigned long long netns;        /* the current process's network namespace, 0: unknown */
+  int netns_read;                  /* 1: netns was looked up */
+  struct psnap_socktab *tabs;      /* socket tables by network namespace */
+  size_t ntabs, captabs;
+  struct psnap_buf tab;   /* one table's text */
+  struct psnap_sock sock; /* the current socket's row */
+  char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN];
+  unsigned long opened, tables_read;
+};
+
+/* Open a scan. 0 with *out set, or -ENOMEM / -errno (cannot open /proc) with err set. */
+int psnap_fdscan_open(struct psnap_fdscan **out, unsigned what, struct psnap_err *err) {
+  *out = NULL;
+  struct psnap_fdscan *f = psnap_calloc(sizeof *f);
+  char *d = psnap_malloc(FD_DENTS_BUF);
+  if (!f || !d) {
+    psnap_free(f);
+    psnap_free(d);
+    psnap_seterr(err, ENOMEM, "out of memory");
+    return -ENOMEM;
+  }
+  f->dents = d;
+  f->what = what;
+  f->pidfd = f->fdfd = f->infofd = -1;
+  f->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (f->procfd < 0) {
+    int e = errno;
+    psnap_seterr(err, e, "cannot open /proc: %s", strerror(e));
+    psnap_fdscan_close(f);
+    return -e;
+  }
+  f->opened++;
+  *out = f;
+  return 0;
+}
+
+/* Let go of the current process. */
+static void drop_process(struct psnap_fdscan *f) {
+  if (f->infofd >= 0) close(f->infofd);
+  if (f->fdfd >= 0) close(f->fdfd);
+  if (f->pidfd >= 0) close(f->pidfd);
+  f->pidfd = f->fdfd = f->infofd = -1;
+  f->nfds = f->next = 0;
+  f->netns = 0;
+  f->netns_read = 0;
+}
+
+void psnap_fdscan_close(struct psnap_fdscan *f) {
+  if (!f) return;
+  drop_process(f);
+  if (f->procfd >= 0) close(f->procfd);
+  for (size_t i = 0; i < f->ntabs; i++) psnap_socktab_free(&f->tabs[i]);
+  psnap_free(f->tabs);
+  psnap_free(f->fds);
+  psnap_free(f->dents);
+  psnap_buf_free(&f->info);
+  psnap_buf_free(&f->tab);
+  psnap_free(f);
+}
+
+unsigned long psnap_fdscan_files_opened(const struct psnap_fdscan *f) { return f->opened; }
+unsigned long psnap_fdscan_tables_read(const struct psnap_fdscan *f) { return f->tables_read; }
+
+/* The inode of a namespace link below dirfd ("net:[4026531840]"), or 0. */
+static unsigned long long ns_link(struct psnap_fdscan *f, int dirfd, const char *name) {
+  char buf[64];
+  f->opened++;
+  ssize_t n = readlinkat(dirfd, name, buf, sizeof buf - 1);
+  unsigned long long ino;
+  size_t k;
+  const char *p = n > 0 ? memchr(buf, ':', (size_t)n) : NULL;
+  if (!p || !bracket_form(buf, (size_t)n, &ino, &k)) return 0;
+  return ino;
+}
+
+/*
+** Is the process of pidfd pid vpid of PID namespace t (or of one nested
+** in it)? Its NSpid at t's level, and its ns/pid, or an ancestor of it at
+** that level. 0 yes, -ESRCH no (or gone), -EACCES, -ENOMEM.
+*/
+static int still_in_view(struct psnap_fdscan *f, const struct psnap_target *t, long long vpid) {
+  f->opened++;
+  int rc = psnap_readat(f->pidfd, "status", 0, &f->info, PSNAP_SMALL_MAX);
+  if (rc == -ENOMEM || rc == -EACCES || rc == -EPERM) return rc;
+  if (rc < 0) return -ESRCH;
+  struct psnap_status ss;
+  unsigned long long v;
+  psnap_parse_status(f->info.p, f->info.len, &ss);
+  int levels = ss.nspid ? psnap_list_count(ss.nspid, ss.nspid_len) : 0;
+  if (!ss.nspid || !psnap_list_at(ss.nspid, ss.nspid_len, t->level, &v) || (long long)v != vpid) return -ESRCH;
+  f->opened++;
+  int nsfd = openat(f->pidfd, "ns/pid", O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0) return errno == EACCES || errno == EPERM ? -errno : -ESRCH;
+  /* from the process's own level (levels - 1) up to the target's */
+  for (int up = levels - 1 - t->level; nsfd >= 0; up--) {
+    struct stat st;
+    if (fstat(nsfd, &st) < 0 || up < 0) break;
+    if ((unsigned long long)st.st_ino == t->ns) {
+      close(nsfd);
+      return 0;
+    }
+    int parent = ioctl(nsfd, NS_GET_PARENT);
+    close(nsfd);
+    nsfd = parent;
+  }
+  if (nsfd >= 0) close(nsfd);
+  return -ESRCH;
+}
+
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Read the descriptor numbers of fd/ into f->fds: 0 or -errno. */
+static int list_fds(struct psnap_fdscan *f) {
+  int sorted = 1;
+  for (;;) {
+    ssize_t n = getdents64(f->fdfd, f->dents, FD_DENTS_BUF);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return -errno;
+    if (n == 0) break;
+    for (ssize_t off = 0; off < n;) {
+      const struct dirent64 *de = (const void *)(f->dents + off);
+      if (de->d_reclen == 0) break;
+      off += de->d_reclen;
+      const char *s = de->d_name;
+      long long v = 0;
+      if (*s < '0' || *s > '9') continue;
+      for (; *s >= '0' && *s <= '9' && v <= 0x7fffffff; s++) v = v * 10 + (*s - '0');
+      if (*s || v > 0x7fffffff) continue;
+      if (f->nfds == f->capfds) {
+        size_t ncap = f->capfds ? f->capfds * 2 : 256;
+        int *nf = psnap_realloc(f->fds, ncap * sizeof *nf);
+        if (!nf) return -ENOMEM;
+        f->fds = nf;
+        f->capfds = ncap;
+      }
+      if (f->nfds && f->fds[f->nfds - 1] > (int)v) sorted = 0;
+      f->fds[f->nfds++] = (int)v;
+    }
+  }
+  if (!sorted) qsort(f->fds, f->nfds, sizeof *f->fds, cmp_int);
+  return 0;
+}
+
+/* Start on process hpid (see psfds.h). */
+int psnap_fdscan_process(struct psnap_fdscan *f, int hpid, const struct psnap_target *t, long long vpid) {
+  char name[24];
+  drop_process(f);
+  snprintf(name, sizeof name, "%d", hpid);
+  f->opened++;
+  f->pidfd = openat(f->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int rc = f->pidfd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : 0;
+  if (rc == 0 && t && t->level > 0) rc = still_in_view(f, t, vpid);
+  if (rc == 0) {
+    f->opened++;
+    f->fdfd = openat(f->pidfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f->fdfd < 0) rc = errno == ENOENT ? -ESRCH : -errno;
+  }
+  if (rc == 0) rc = list_fds(f);
+  if (rc < 0) drop_process(f);
+  return rc == -ENOMEM || rc == -EACCES || rc == -EPERM ? rc : rc < 0 ? -ESRCH : 0;
+}
+
+/* Read the fdinfo of descriptor name: 0 with fi filled, or -errno. */
+static int read_fdinfo(struct psnap_fdscan *f, const char *name, struct psnap_fdinfo *fi) {
+  psnap_parse_fdinfo("", 0, fi);
+  if (f->infofd < 0) {
+    f->opened++;
+    f->infofd = openat(f->pidfd, "fdinfo", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (f->infofd < 0) return -errno;
+  }
+  f->opened++;
+  int rc = psnap_readat(f->infofd, name, 0, &f->info, PSNAP_FDINFO_MAX);
+  psnap_parse_fdinfo(rc == 0 ? f->info.p : "", rc == 0 ? f->info.len : 0, fi);
+  return rc;
+}
+
+/* The socket tables of namespace ns, or NULL. */
+static struct psnap_socktab *tab_of(struct psnap_fdscan *f, unsigned long long ns) {
+  for (size_t i = 0; i < f->ntabs; i++)
+    if (f->tabs[i].netns == ns) return &f->tabs[i];
+  return NULL;
+}
+
+/*
+** Read every socket table of the current process's network namespace
+** (f->netns), through its /proc directory, and keep them for the rest of
+** the scan. A table that does not exist (no IPv6, no udplite) is empty.
+** They are kept only when the process is still in that namespace after the
+** reads (it may have exited, or moved with setns). 0 or -ENOMEM.
+*/
+static int read_tables(struct psnap_fdscan *f) {
+  struct psnap_socktab t = {.netns = f->netns};
+  char path[32];
+  for (int k = 0; k < PSNAP_NET__COUNT; k++) {
+    snprintf(path, sizeof path, "net/%s", psnap_net_file(k));
+    f->opened++;
+    int rc = psnap_readat(f->pidfd, path, 0, &f->tab, PSNAP_NET_TABLE_MAX);
+    if (rc == 0) rc = psnap_socktab_add(&t, k, f->tab.p, f->tab.len);
+    if (rc == -ENOMEM) {
+      psnap_socktab_free(&t);
+      return rc;
+    }
+  }
+  if (ns_link(f, f->pidfd, "ns/net") != f->netns) {
+    psnap_socktab_free(&t);
+    return 0;
+  }
+  if (f->ntabs == f->captabs) {
+    size_t ncap = f->captabs ? f->captabs * 2 : 8;
+    struct psnap_socktab *nt = psnap_realloc(f->tabs, ncap * sizeof *nt);
+    if (!nt) {
+      psnap_socktab_free(&t);
+      return -ENOMEM;
+    }
+    f->tabs = nt;
+    f->captabs = ncap;
+  }
+  f->tabs[f->ntabs++] = t;
+  f->tables_read++;
+  return 0;
+}
+
+/*
+** An inet address as text, or NULL: for other families, and for the remote
+** end of a socket that is not connected (the kernel shows 0.0.0.0:0).
+*/
+static const char *addr_text(const struct psnap_sockent *e, int remote, char *buf, size_t cap) {
+  static const uint8_t zero[16];
+  const uint8_t *a = remote ? e->raddr : e->laddr;
+  if (e->family != PSNAP_AF_INET && e->family != PSNAP_AF_INET6) return NULL;
+  if (remote && e->rport == 0 && memcmp(a, zero, sizeof zero) == 0) return NULL;
+  return psnap_sock_addr_format(e->family, a, buf, cap) ? buf : NULL;
+}
+
+/*
+** The row of socket inode ino: in the tables of the holder's own network
+** namespace; failing that (a socket made in another namespace and passed
+** on, as socket activation does) in every table the scan read, when
+** exactly one row claims it. f->sock is set; all NULL when none. 0 or
+** -ENOMEM.
+*/
+static int find_socket(struct psnap_fdscan *f, unsigned long long ino) {
+  struct psnap_sock *s = &f->sock;
+  memset(s, 0, sizeof *s);
+  s->local_port = s->remote_port = -1;
+  if (!f->netns_read) {
+    f->netns = ns_link(f, f->pidfd, "ns/net");
+    f->netns_read = 1;
+  }
+  struct psnap_socktab *own = f->netns ? tab_of(f, f->netns) : NULL;
+  if (!own && f->netns) {
+    int rc = read_tables(f);
+    if (rc < 0) return rc;
+    own = tab_of(f, f->netns);
+  }
+  int claims = 0;
+  const struct psnap_sockent *e = own ? psnap_socktab_find(own, ino, &claims) : NULL;
+  const struct psnap_socktab *where = own;
+  if (claims == 0) {
+    int total = 0;
+    for (size_t i = 0; i < f->ntabs && total < 2; i++) {
+      int c;
+      const struct psnap_sockent *x = &f->tabs[i] == own ? NULL : psnap_socktab_find(&f->tabs[i], ino, &c);
+      if (x) {
+        total += c;
+        e = x;
+        where = &f->tabs[i];
+      }
+    }
+    claims = total;
+  }
+  if (claims != 1) return 0;
+  s->family = psnap_sock_family_name(e->family);
+  s->proto = psnap_sock_proto_name(e);
+  s->state = psnap_sock_state_name(e);
+  s->local_addr = addr_text(e, 0, f->laddr, sizeof f->laddr);
+  s->remote_addr = addr_text(e, 1, f->raddr, sizeof f->raddr);
+  s->local_port = e->lport;
+  s->remote_port = s->remote_addr ? e->rport : -1;
+  if (e->path_len) {
+    s->path = where->pool + e->path_off;
+    s->path_len = e->path_len;
+  }
+  s->netns = where->netns;
+  return 0;
+}
+
+/*
+** The next descriptor of the current process: 1 with *out set, 0 when
+** there is none, -ENOMEM. A descriptor closed meanwhile is skipped.
+*/
+int psnap_fdscan_next(struct psnap_fdscan *f, struct psnap_fd *out) {
+  char name[16];
+  while (f->pidfd >= 0 && f->next < f->nfds) {
+    int fd = f->fds[f->next++];
+    snprintf(name, sizeof name, "%d", fd);
+    f->opened++;
+    ssize_t n = readlinkat(f->fdfd, name, f->link, sizeof f->link - 1);
+    if (n <= 0) continue; /* closed meanwhile, or not ours to read any more */
+    f->link[n] = '\0';
+    if ((f->what & PSNAP_FDS_SOCKETS) && !has_prefix(f->link, (size_t)n, "socket:[")) continue;
+    struct psnap_fdinfo fi = {.pos = -1, .flags = -1, .mnt_id = -1}, *fip = NULL;
+    memset(out, 0, sizeof *out);
+    out->pos = out->flags = out->mnt_id = -1;
+    if (f->what & PSNAP_FDS_INFO) {
+      int rc = read_fdinfo(f, name, &fi);
+      if (rc == -ENOMEM) return rc;
+      if (rc == 0) fip = &fi;
+    }
+    out->fd = fd;
+    out->target = f->link;
+    out->target_len = (size_t)n;
+    out->type = psnap_fd_classify(f->link, (size_t)n, fip, &out->inode, &out->deleted);
+    /* the descriptor was reused between the two reads: its fdinfo is another file's */
+    if (fip && fi.ino && out->inode != fi.ino) {
+      fip = NULL;
+      out->type = psnap_fd_classify(f->link, (size_t)n, NULL, &out->inode, &out->deleted);
+    }
+    if (fip) {
+      out->pos = fi.pos;
+      out->flags = fi.flags;
+      out->mnt_id = fi.mnt_id;
+    }
+    if (f->what & PSNAP_FDS_SOCKETS) {
+      int rc = find_socket(f, out->inode);
+      if (rc < 0) return rc;
+      out->sock = &f->sock;
+    }
+    return 1;
+  }
+  return 0;
+}
