@@ -178,10 +178,15 @@ int psnap_census_take(struct psnap_census **out, struct psnap_err *err) {
   c->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int rc = c->procfd < 0 ? -errno : 0;
   /* our own namespace held open for the walk too (see walk_ancestors) */
-  int ownfd = rc == 0 ? openat(c->procfd, "self/ns/pid", O_RDONLY | O_CLOEXEC) : -1;
-  struct stat st;
-  if (rc == 0 && (ownfd < 0 || fstat(ownfd, &st) < 0)) rc = -errno;
-  if (rc == 0) c->own = (uint64_t)st.st_ino;
+  int ownfd = -1;
+  if (rc == 0) {
+    struct stat st;
+    ownfd = openat(c->procfd, "self/ns/pid", O_RDONLY | O_CLOEXEC);
+    if (ownfd < 0 || fstat(ownfd, &st) < 0)
+      rc = errno ? -errno : -EIO;
+    else
+      c->own = (uint64_t)st.st_ino;
+  }
   if (rc == 0) rc = psnap_walk_pids(c->procfd, census_one, c);
   if (ownfd >= 0) close(ownfd);
   for (size_t i = 0; i < c->nns; i++)
