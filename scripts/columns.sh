@@ -4,7 +4,7 @@
 # README.md between the <!-- columns --> markers; a test checks they match.
 set -eu
 cd "$(dirname "$0")/.."
-sqlite3 -cmd '.load build/ps' :memory: <<'SQL'
+sqlite3 -cmd ".load ${PSNAP_EXT:-build/ps}" :memory: <<'SQL'
 .mode list
 .separator ''
 SELECT '| column | type | header | from | psgo | procps | meaning |';

@@ -7,8 +7,9 @@
 #
 #   scripts/deps.sh build   compiler, SQLite, libcap, libseccomp headers
 #   scripts/deps.sh test    build + procps, python3, sqlite3 shell, strace, clang,
-#                           podman + runc + busybox-static (ps_top against podman top)
-#   scripts/deps.sh bench   test + python3-psutil (the benchmark compares with it)
+#                           podman + runc + busybox-static (ps_top against podman top),
+#                           python3-psutil (the oracle of the I/O columns)
+#   scripts/deps.sh bench   test (the benchmark compares with psutil too)
 #   scripts/deps.sh lint    build + clang-format, clang-tidy, cppcheck
 set -eu
 what=${1:-build}
@@ -38,6 +39,7 @@ test|bench)
   have_cmd podman || add podman
   have_cmd runc || add runc
   have_cmd busybox || add busybox-static
+  /usr/bin/python3 -c "import psutil" >/dev/null 2>&1 || add python3-psutil
   ;;
 esac
 case $what in
@@ -45,9 +47,6 @@ lint)
   have_cmd clang-tidy || add clang-tidy
   have_cmd clang-format || add clang-format
   have_cmd cppcheck || add cppcheck
-  ;;
-bench)
-  /usr/bin/python3 -c "import psutil" >/dev/null 2>&1 || add python3-psutil
   ;;
 esac
 [ -z "$need" ] && exit 0

@@ -293,6 +293,53 @@ static void get_syscall(struct psnap *s, struct psnap_value *v) {
   set_text(v, s->scratch.p, n);
 }
 
+/*
+** Memory. pss and uss come from smaps_rollup; uss is Private_Clean +
+** Private_Dirty, as procps 4 (ps -o uss) and psutil sum it. A process
+** without memory (a kernel thread, a zombie: the file reads empty) has 0,
+** as ps prints. swap (VmSwap) and shared (RssFile + RssShmem: top's SHR)
+** come from status, 0 when absent, as rss.
+*/
+static void get_pss(struct psnap *s, struct psnap_value *v) { set_int(v, s->sm[SM_PSS] > 0 ? s->sm[SM_PSS] : 0); }
+static void get_uss(struct psnap *s, struct psnap_value *v) {
+  long long c = s->sm[SM_PRIVATE_CLEAN], d = s->sm[SM_PRIVATE_DIRTY];
+  set_int(v, (c > 0 ? c : 0) + (d > 0 ? d : 0));
+}
+static void get_swap(struct psnap *s, struct psnap_value *v) { set_int(v, s->ss.vmswap > 0 ? s->ss.vmswap : 0); }
+static void get_shared(struct psnap *s, struct psnap_value *v) {
+  set_int(v, (s->ss.rssfile > 0 ? s->ss.rssfile : 0) + (s->ss.rssshmem > 0 ? s->ss.rssshmem : 0));
+}
+/* pmem: VmRSS over MemTotal (read once per scan), in percent; ps rounds
+   it to one decimal, the column does not. */
+static void get_pmem(struct psnap *s, struct psnap_value *v) {
+  if (s->memtotal > 0) set_real(v, 100.0 * (double)(s->ss.vmrss > 0 ? s->ss.vmrss : 0) / (double)s->memtotal);
+}
+
+/* The counters of /proc/PID/io; a missing line leaves the column NULL. */
+static void io_of(struct psnap *s, struct psnap_value *v, int k) {
+  if (s->io[k] >= 0) set_int(v, s->io[k]);
+}
+static void get_rchar(struct psnap *s, struct psnap_value *v) { io_of(s, v, IO_RCHAR); }
+static void get_wchar(struct psnap *s, struct psnap_value *v) { io_of(s, v, IO_WCHAR); }
+static void get_read_bytes(struct psnap *s, struct psnap_value *v) { io_of(s, v, IO_READ_BYTES); }
+static void get_write_bytes(struct psnap *s, struct psnap_value *v) { io_of(s, v, IO_WRITE_BYTES); }
+static void get_syscr(struct psnap *s, struct psnap_value *v) { io_of(s, v, IO_SYSCR); }
+static void get_syscw(struct psnap *s, struct psnap_value *v) { io_of(s, v, IO_SYSCW); }
+
+static void get_nfds(struct psnap *s, struct psnap_value *v) { set_int(v, s->nfds); }
+static void long_of(struct psnap_value *v, const struct psnap_buf *b) {
+  long long x;
+  if (b->p && psnap_parse_long(b->p, b->len, &x)) set_int(v, x);
+}
+static void get_oom_score(struct psnap *s, struct psnap_value *v) { long_of(v, &s->b[B_OOM_SCORE]); }
+static void get_oom_score_adj(struct psnap *s, struct psnap_value *v) { long_of(v, &s->b[B_OOM_ADJ]); }
+static void get_cpus_allowed(struct psnap *s, struct psnap_value *v) {
+  if (s->ss.cpus && s->ss.cpus_len > 0) set_text(v, s->ss.cpus, s->ss.cpus_len);
+}
+static void get_psr(struct psnap *s, struct psnap_value *v) {
+  if (s->st.processor >= 0) set_int(v, s->st.processor);
+}
+
 static void get_pidns(struct psnap *s, struct psnap_value *v) {
   if (s->target.pid > 0) set_int(v, s->target.pid);
 }

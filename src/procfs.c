@@ -177,7 +177,7 @@ int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st) {
   while (p < end && *p == ' ') p++;
   if (p >= end) return -EINVAL;
   st->state = *p++;
-  long long f[25];
+  long long f[40];
   /* (4) .. (24): numbers; (3)'s slot and below unused */
   for (int i = 4; i <= 24; i++) {
     if (!next_ll(&p, end, &f[i])) {
@@ -185,6 +185,9 @@ int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st) {
       return -EINVAL;
     }
   }
+  /* (25) .. (39): present since Linux 2.2; a shorter file leaves psr unknown */
+  int upto = 24;
+  while (upto < 39 && next_ll(&p, end, &f[upto + 1])) upto++;
   st->ppid = (int)f[4];                  /* (4) ppid */
   st->pgrp = (int)f[5];                  /* (5) pgrp */
   st->session = (int)f[6];               /* (6) session */
@@ -197,7 +200,49 @@ int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st) {
   st->start = (unsigned long long)f[22]; /* (22) starttime */
   st->vsize = (unsigned long long)f[23]; /* (23) vsize */
   st->rss = f[24];                       /* (24) rss, pages */
+  /* (39) processor: the CPU the process last ran on */
+  st->processor = upto >= 39 && f[39] >= 0 && f[39] <= INT_MAX ? (int)f[39] : -1;
   return 0;
+}
+
+/*
+** Parse "Key: value" lines: smaps_rollup ("Pss:   12 kB"), io ("rchar: 5"),
+** meminfo. A key matches only at the start of a line and only when ':'
+** follows it; the first line of each key wins. Values saturate at
+** LLONG_MAX. Returns the number of keys found; the others are -1.
+*/
+int psnap_parse_fields(const char *buf, size_t len, const char *const *keys, int n, long long *out) {
+  int found = 0;
+  for (int i = 0; i < n; i++) out[i] = -1;
+  const char *p = buf, *end = buf + len;
+  while (p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *le = nl ? nl : end;
+    const char *colon = memchr(p, ':', (size_t)(le - p));
+    if (colon) {
+      size_t k = (size_t)(colon - p);
+      for (int i = 0; i < n; i++) {
+        if (out[i] >= 0 || strlen(keys[i]) != k || memcmp(p, keys[i], k) != 0) continue;
+        const char *q = colon + 1;
+        unsigned long long v;
+        if (psnap_next_uint(&q, le, &v)) {
+          out[i] = v > (unsigned long long)LLONG_MAX ? LLONG_MAX : (long long)v;
+          found++;
+        }
+        break;
+      }
+    }
+    p = le + 1;
+  }
+  return found;
+}
+
+/* One signed decimal, alone on its line (oom_score_adj reads "-1000\n"). */
+int psnap_parse_long(const char *buf, size_t len, long long *v) {
+  const char *p = buf, *end = buf + len;
+  while (end > p && (end[-1] == '\n' || end[-1] == '\0')) end--;
+  if (!next_ll(&p, end, v)) return 0;
+  return p == end;
 }
 
 /* Next unsigned decimal in a list separated by spaces, tabs or commas. */
@@ -272,7 +317,7 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
   static const char *const capkey[5] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
   memset(st, 0, sizeof *st);
   st->seccomp = st->nonewprivs = st->seccomp_filters = st->ppid = -1;
-  st->vmrss = -1;
+  st->vmrss = st->vmswap = st->rssfile = st->rssshmem = -1;
   const char *p = buf, *end = buf + len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -309,6 +354,20 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
     } else if (n > 6 && p[0] == 'V' && memcmp(p, "VmRSS:", 6) == 0) {
       unsigned v;
       if (uints(p + 6, le, &v, 1) == 1) st->vmrss = v;
+    } else if (n > 7 && p[0] == 'V' && memcmp(p, "VmSwap:", 7) == 0) {
+      unsigned v;
+      if (uints(p + 7, le, &v, 1) == 1) st->vmswap = v;
+    } else if (n > 8 && p[0] == 'R' && memcmp(p, "RssFile:", 8) == 0) {
+      unsigned v;
+      if (uints(p + 8, le, &v, 1) == 1) st->rssfile = v;
+    } else if (n > 9 && p[0] == 'R' && memcmp(p, "RssShmem:", 9) == 0) {
+      unsigned v;
+      if (uints(p + 9, le, &v, 1) == 1) st->rssshmem = v;
+    } else if (n >= 18 && p[0] == 'C' && memcmp(p, "Cpus_allowed_list:", 18) == 0) {
+      const char *c = p + 18, *ce = le;
+      while (c < ce && (*c == ' ' || *c == '\t')) c++;
+      st->cpus = c;
+      st->cpus_len = (size_t)(ce - c);
     } else if (n > 11 && p[0] == 'N' && memcmp(p, "NoNewPrivs:", 11) == 0) {
       unsigned v;
       if (uints(p + 11, le, &v, 1) == 1) st->nonewprivs = (int)v;

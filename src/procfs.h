@@ -60,6 +60,7 @@ struct psnap_stat {
   unsigned long long start; /* (22) clock ticks after boot */
   unsigned long long vsize; /* (23) bytes */
   long long rss;            /* (24) pages */
+  int processor;            /* (39) CPU last run on; -1 when the file stops before it */
 };
 int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st);
 
@@ -82,9 +83,25 @@ struct psnap_status {
   int nonewprivs;      /* NoNewPrivs, -1 when absent */
   long long vmrss;     /* VmRSS in KiB, -1 when absent (kernel threads, zombies) */
   int seccomp_filters; /* Seccomp_filters, -1 when absent */
+  long long vmswap;    /* VmSwap in KiB, -1 when absent */
+  long long rssfile;   /* RssFile in KiB, -1 when absent */
+  long long rssshmem;  /* RssShmem in KiB, -1 when absent */
+  const char *cpus;    /* the text after "Cpus_allowed_list:", or NULL */
+  size_t cpus_len;
 };
 enum { PSNAP_CAPINH, PSNAP_CAPPRM, PSNAP_CAPEFF, PSNAP_CAPBND, PSNAP_CAPAMB };
 int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st);
+
+/*
+** "Key: value" files (smaps_rollup, io, meminfo): out[i] is the unsigned
+** decimal after keys[i] (a line starting "keys[i]:"), saturated at
+** LLONG_MAX; -1 when no line has that key. Returns how many were found.
+*/
+int psnap_parse_fields(const char *buf, size_t len, const char *const *keys, int n, long long *out);
+
+/* One signed decimal (oom_score, oom_score_adj), after optional spaces and
+   before an optional newline: 1 with *v set, 0 when the text is not one. */
+int psnap_parse_long(const char *buf, size_t len, long long *v);
 
 /* Next unsigned decimal from a separated list, advancing *p; 1 found, 0 end. */
 int psnap_next_uint(const char **p, const char *end, unsigned long long *v);

@@ -58,7 +58,13 @@ enum psnap_src {
   PSNAP_SRC_NS_IPC = 1u << 17,    /* /proc/PID/ns/ipc */
   PSNAP_SRC_NS_CGROUP = 1u << 18, /* /proc/PID/ns/cgroup */
   PSNAP_SRC_PARENT = 1u << 19,    /* per process: the parent's pid in the view */
-  PSNAP_SRC__ALL = (1u << 20) - 1
+  PSNAP_SRC_SMAPS = 1u << 20,     /* /proc/PID/smaps_rollup (ptrace read; walks page tables) */
+  PSNAP_SRC_IO = 1u << 21,        /* /proc/PID/io (ptrace read) */
+  PSNAP_SRC_FD = 1u << 22,        /* /proc/PID/fd (its entries, counted; ptrace read) */
+  PSNAP_SRC_OOM_SCORE = 1u << 23, /* /proc/PID/oom_score */
+  PSNAP_SRC_OOM_ADJ = 1u << 24,   /* /proc/PID/oom_score_adj */
+  PSNAP_SRC_MEMINFO = 1u << 25,   /* per scan: /proc/meminfo MemTotal */
+  PSNAP_SRC__ALL = (1u << 26) - 1
 };
 
 /* Sizes and limits a caller may need. */

@@ -57,6 +57,18 @@ static void read_btime(struct psnap *s) {
   psnap_buf_free(&b);
 }
 
+/* Read /proc/meminfo's MemTotal (KiB), once per scan: pmem's divisor. */
+static void read_memtotal(struct psnap *s) {
+  static const char *const key[] = {"MemTotal"};
+  struct psnap_buf b = {0};
+  long long v = -1;
+  s->memtotal = 0;
+  s->opened++;
+  if (psnap_readat(s->procfd, "meminfo", 0, &b, PSNAP_SMALL_MAX) == 0) psnap_parse_fields(b.p, b.len, key, 1, &v);
+  if (v > 0) s->memtotal = v;
+  psnap_buf_free(&b);
+}
+
 /*
 ** Open a snapshot: resolve nothing twice (the target comes resolved, or is
 ** resolved here), choose the view, list the processes to visit and borrow
@@ -110,6 +122,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   if (rc < 0) goto fail;
   s->src = cfg->src | PSNAP_SRC_STAT | s->view->need;
   if (s->src & PSNAP_SRC_BTIME) read_btime(s);
+  if (s->src & PSNAP_SRC_MEMINFO) read_memtotal(s);
   rc = s->view->list(s);
   if (rc < 0) {
     psnap_seterr(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
@@ -126,9 +139,10 @@ fail:
 
 /* How a per-process source is read. */
 enum how {
-  READ, /* the file's contents into a buffer */
-  LINK, /* a link's target (readlinkat) into a buffer */
-  INODE /* a namespace link's inode, from its target "type:[inode]" */
+  READ,  /* the file's contents into a buffer */
+  LINK,  /* a link's target (readlinkat) into a buffer */
+  INODE, /* a namespace link's inode, from its target "type:[inode]" */
+  COUNT  /* a directory's entries, counted (fd/) */
 };
 
 /*
@@ -163,7 +177,53 @@ static const struct source {
     {"ns/uts", 0, PSNAP_SRC_NS_UTS, INODE, NS_UTS, 0},
     {"ns/ipc", 0, PSNAP_SRC_NS_IPC, INODE, NS_IPC, 0},
     {"ns/cgroup", 0, PSNAP_SRC_NS_CGROUP, INODE, NS_CGROUP, 0},
+    {"smaps_rollup", PSNAP_SMALL_MAX, PSNAP_SRC_SMAPS, READ, B_SMAPS, 0},
+    {"io", 4096, PSNAP_SRC_IO, READ, B_IO, 0},
+    {"oom_score", 64, PSNAP_SRC_OOM_SCORE, READ, B_OOM_SCORE, 0},
+    {"oom_score_adj", 64, PSNAP_SRC_OOM_ADJ, READ, B_OOM_ADJ, 0},
+    {"fd", 0, PSNAP_SRC_FD, COUNT, 0, 0},
 };
+
+/*
+** The entries of a directory below pidfd, without "." and "..": the
+** number of open file descriptors, for fd/. getdents64 into a buffer on
+** the stack: no allocation, whatever the count. Returns it, or -errno.
+*/
+static long long count_entries(struct psnap *s, int pidfd, const char *name) {
+  int fd = snap_openat(s, pidfd, name, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return fd;
+  char buf[8192];
+  long long n = 0;
+  for (;;) {
+    ssize_t r = getdents64(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      if (r < 0) n = -errno;
+      break;
+    }
+    for (ssize_t off = 0; off < r;) {
+      const struct dirent64 *d = (const struct dirent64 *)(void *)(buf + off);
+      if (d->d_reclen == 0) break;
+      if (!(d->d_name[0] == '.' && (d->d_name[1] == '\0' || (d->d_name[1] == '.' && d->d_name[2] == '\0')))) n++;
+      off += d->d_reclen;
+    }
+  }
+  close(fd);
+  return n;
+}
+
+/* Parse what a source's columns need from its buffer, once per row. */
+static void parse_source(struct psnap *s, unsigned bit) {
+  static const char *const smkey[SM__COUNT] = {
+      [SM_PSS] = "Pss", [SM_PRIVATE_CLEAN] = "Private_Clean", [SM_PRIVATE_DIRTY] = "Private_Dirty"};
+  static const char *const iokey[IO__COUNT] = {
+      [IO_RCHAR] = "rchar", [IO_WCHAR] = "wchar", [IO_READ_BYTES] = "read_bytes", [IO_WRITE_BYTES] = "write_bytes",
+      [IO_SYSCR] = "syscr", [IO_SYSCW] = "syscw"};
+  const struct psnap_buf *b = &s->b[bit == PSNAP_SRC_SMAPS ? B_SMAPS : B_IO];
+  const char *p = b->p ? b->p : "";
+  if (bit == PSNAP_SRC_SMAPS) psnap_parse_fields(p, b->len, smkey, SM__COUNT, s->sm);
+  if (bit == PSNAP_SRC_IO) psnap_parse_fields(p, b->len, iokey, IO__COUNT, s->io);
+}
 
 /*
 ** Read a link's target into b: 0 or -errno. readlinkat never follows the
@@ -201,6 +261,16 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
     int fd = snap_openat(s, pidfd, path, O_RDONLY);
     rc = fd < 0 ? fd : psnap_readproc(fd, b, src->max);
     if (fd >= 0) close(fd);
+    /* smaps_rollup answers ESRCH to a read when the process has no memory
+       (a kernel thread, a zombie): it is there, with nothing mapped */
+    if (rc == -ESRCH && src->bit == PSNAP_SRC_SMAPS) {
+      b->len = 0;
+      rc = 0;
+    }
+  } else if (src->how == COUNT) {
+    long long n = count_entries(s, pidfd, path);
+    rc = n < 0 ? (int)n : 0;
+    s->nfds = n;
   } else if (src->how == LINK) {
     s->opened++;
     rc = read_link(pidfd, path, b);
@@ -221,6 +291,7 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
      sid 0: its signal state is gone): it has exited. */
   if (rc == 0 && src->bit == PSNAP_SRC_STAT && psnap_parse_stat(b->p, b->len, &s->st) < 0) rc = -EINVAL;
   if (rc == 0 && src->bit == PSNAP_SRC_STAT && s->st.num_threads == 0) rc = -ESRCH;
+  if (rc == 0 && (src->bit & (PSNAP_SRC_SMAPS | PSNAP_SRC_IO))) parse_source(s, src->bit);
   if (rc == 0) s->loaded |= src->bit;
   return rc;
 }

@@ -19,10 +19,30 @@
 #include <sys/types.h>
 
 /* The sources read per process (the others are read once per scan). */
-#define PSNAP_SRC_PER_PROCESS (PSNAP_SRC__ALL & ~(PSNAP_SRC_BTIME | PSNAP_SRC_TTY | PSNAP_SRC_NAMES))
+#define PSNAP_SRC_PER_PROCESS                                                                                          \
+  (PSNAP_SRC__ALL & ~(PSNAP_SRC_BTIME | PSNAP_SRC_TTY | PSNAP_SRC_NAMES | PSNAP_SRC_MEMINFO))
 
 /* The per-process buffers, one per file source. */
-enum snap_buf { B_STAT, B_STATUS, B_CMDLINE, B_ATTR, B_CGROUP, B_WCHAN, B_SYSCALL, B_EXE, B_CWD, B__COUNT };
+enum snap_buf {
+  B_STAT,
+  B_STATUS,
+  B_CMDLINE,
+  B_ATTR,
+  B_CGROUP,
+  B_WCHAN,
+  B_SYSCALL,
+  B_EXE,
+  B_CWD,
+  B_SMAPS,
+  B_IO,
+  B_OOM_SCORE,
+  B_OOM_ADJ,
+  B__COUNT
+};
+
+/* The fields of smaps_rollup and io that columns use, in key order. */
+enum { SM_PSS, SM_PRIVATE_CLEAN, SM_PRIVATE_DIRTY, SM__COUNT };
+enum { IO_RCHAR, IO_WCHAR, IO_READ_BYTES, IO_WRITE_BYTES, IO_SYSCR, IO_SYSCW, IO__COUNT };
 
 /* The namespace links, in PSNAP_SRC_NS_* order. */
 enum { NS_PID, NS_MNT, NS_NET, NS_USER, NS_UTS, NS_IPC, NS_CGROUP, NS__COUNT };
@@ -93,10 +113,11 @@ struct psnap {
   size_t npids;
   size_t next; /* index of the next pid to visit */
 
-  double now;      /* CLOCK_BOOTTIME at open, seconds */
-  long hz;         /* clock ticks per second */
-  long long btime; /* boot time, Unix seconds (when PSNAP_SRC_BTIME) */
-  long pagekb;     /* page size in KiB */
+  double now;         /* CLOCK_BOOTTIME at open, seconds */
+  long hz;            /* clock ticks per second */
+  long long btime;    /* boot time, Unix seconds (when PSNAP_SRC_BTIME) */
+  long long memtotal; /* MemTotal in KiB (when PSNAP_SRC_MEMINFO; 0: unknown) */
+  long pagekb;        /* page size in KiB */
 
   /* The current row */
   int pid;         /* in the view */
@@ -106,6 +127,9 @@ struct psnap {
   struct psnap_status ss;
   struct psnap_buf b[B__COUNT]; /* contents of the files read */
   uint64_t ns[NS__COUNT];       /* namespace inodes read */
+  long long sm[SM__COUNT];      /* smaps_rollup fields (-1: absent) */
+  long long io[IO__COUNT];      /* io fields (-1: absent) */
+  long long nfds;               /* entries of fd/ */
 
   struct parent *parents; /* parents seen in this scan, sorted by hpid */
   size_t nparents, capparents;

@@ -12,8 +12,10 @@
 **   syscall  syscall: "running", NULL for "-1 ..." or a pc of 0x0, else the
 **            name (libseccomp) or the decimal of the leading number
 **   exe, cwd the link text as is
-**   hgroups, seccomp, nopriv, seccomp_filters, rss, cap*: from the input
-**            parsed as status (psnap_parse_status)
+**   oom_score, oom_score_adj: the one signed decimal (psnap_parse_long), else NULL
+**   hgroups, seccomp, nopriv, seccomp_filters, rss, swap, shared,
+**            cpus_allowed, cap*: from the input parsed as status
+**            (psnap_parse_status)
 **
 ** Each getter gets its own copy and is checked against a reference written
 ** from the comments in desc.c. Then the getters run again with each
@@ -156,8 +158,31 @@ static void check_all(struct psnap *s, const char *d, size_t size, const struct 
   CHECK(v.type == PSNAP_TEXT && v.s == s->b[B_CWD].p && v.n == size);
   psnap_buf_free(&s->b[B_CWD]);
 
+  /* oom_score, oom_score_adj */
+  static const int oomcol[2] = {PSNAP_COL_OOM_SCORE, PSNAP_COL_OOM_SCORE_ADJ};
+  static const int oombuf[2] = {B_OOM_SCORE, B_OOM_ADJ};
+  for (int i = 0; i < 2; i++) {
+    fill(&s->b[oombuf[i]], d, size);
+    run(s, oomcol[i], &v);
+    long long x;
+    if (psnap_parse_long(d, size, &x))
+      CHECK(v.type == PSNAP_INT && v.i == x);
+    else
+      CHECK(v.type == PSNAP_NULL);
+    psnap_buf_free(&s->b[oombuf[i]]);
+  }
+
   /* from status */
   s->ss = *ss;
+  run(s, PSNAP_COL_SWAP, &v);
+  CHECK(v.type == PSNAP_INT && v.i == (ss->vmswap > 0 ? ss->vmswap : 0));
+  run(s, PSNAP_COL_SHARED, &v);
+  CHECK(v.type == PSNAP_INT && v.i == (ss->rssfile > 0 ? ss->rssfile : 0) + (ss->rssshmem > 0 ? ss->rssshmem : 0));
+  run(s, PSNAP_COL_CPUS_ALLOWED, &v);
+  if (ss->cpus && ss->cpus_len > 0)
+    CHECK(is_text(&v, ss->cpus, ss->cpus_len) && v.s >= d && v.s + v.n <= d + size);
+  else
+    CHECK(v.type == PSNAP_NULL);
   run(s, PSNAP_COL_HGROUPS, &v);
   if (!ss->groups) {
     CHECK(v.type == PSNAP_NULL);

@@ -6,13 +6,16 @@
 ** '(' and the last ')' (cut to 63 bytes), and state is the first non-space
 ** byte after that ')'. A reference tokenizer (space-separated signed
 ** decimals, wrapping modulo 2^64) checks pid and the numeric fields
-** (4)..(24), and that the parse fails exactly when one of them is missing.
+** (4)..(24), and that the parse fails exactly when one of them is missing;
+** processor (39) is its value when (25)..(39) all follow and it lies in
+** 0..INT_MAX, else -1.
 **
 ** It found next_ll() negating LLONG_MIN ("-9223372036854775808", or "-1"
 ** and 63 zeros, which wraps to it): undefined behaviour, fixed in b394979
 ** (tests/fuzz/regress/stat).
 */
 #include <errno.h>
+#include <limits.h>
 
 #include "fuzz_common.h"
 
@@ -46,7 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     }
   const char *p = buf;
-  long long pid, f[25];
+  long long pid, f[40];
+  int upto = 0;
   int ok = open && close && ref_ll(&p, open, &pid);
   if (ok) {
     p = close + 1;
@@ -54,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     ok = p < buf + size; /* (3) state: one byte */
     if (ok) p++;
     for (int i = 4; ok && i <= 24; i++) ok = ref_ll(&p, buf + size, &f[i]);
+    for (upto = 24; ok && upto < 39 && ref_ll(&p, buf + size, &f[upto + 1]);) upto++;
   }
   CHECK(ok == (rc == 0));
   if (rc != 0) return 0;
@@ -61,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(st.tty_nr == (int)f[7] && st.utime == (unsigned long long)f[14] && st.stime == (unsigned long long)f[15]);
   CHECK(st.priority == (long)f[18] && st.nice == (long)f[19] && st.num_threads == (long)f[20]);
   CHECK(st.start == (unsigned long long)f[22] && st.vsize == (unsigned long long)f[23] && st.rss == f[24]);
+  CHECK(st.processor == (upto == 39 && f[39] >= 0 && f[39] <= INT_MAX ? (int)f[39] : -1));
 
   CHECK(memchr(st.comm, '\0', sizeof st.comm) != NULL);
   size_t n = (size_t)(close - open - 1);

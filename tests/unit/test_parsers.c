@@ -42,7 +42,21 @@ static void test_stat(void) {
   check(st.utime == 131 && st.stime == 282 && st.nice == -10 && st.num_threads == 13,
         "stat: utime, stime, nice, threads");
   check(st.start == 18 && st.vsize == 40808448ull && st.rss == 2550, "stat: start, vsize, rss");
+  check(st.processor == 1, "stat: processor (39), after rsslim 2^64-1 (25)");
   psnap_buf_free(&b);
+  /* a file that stops at (24) parses, with psr unknown; (38) is not enough */
+  check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1", &st) == 0 && st.processor == -1,
+        "stat: no (39): processor -1");
+  check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 17", &st) == 0 &&
+            st.processor == -1,
+        "stat: up to (38): processor -1");
+  check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 17 63 0", &st) ==
+                0 &&
+            st.processor == 63,
+        "stat: processor 63");
+  check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 17 -4", &st) == 0 &&
+            st.processor == -1,
+        "stat: a negative processor is unknown");
 
   /* comm with parentheses and spaces: only the last ')' ends it */
   const char *hostile = "42 (a) (b c) R 1 42 42 34816 42 0 0 0 0 0 7 3 0 0 20 5 1 0 99 1000 12 0\n";
@@ -203,6 +217,61 @@ static void test_caps(void) {
   check(strlen(out) == 2, "caps: output clamped to its buffer");
 }
 
+static void test_status_memory(void) {
+  struct psnap_buf b = {0};
+  struct psnap_status ss;
+  check(psnap_readat(AT_FDCWD, "tests/fixtures/proc/1/status", 0, &b, 1 << 20) == 0 &&
+            psnap_parse_status(b.p, b.len, &ss) == 0,
+        "status: recorded file parses (memory)");
+  check(ss.vmswap == 0 && ss.rssfile == 8 && ss.rssshmem == 6324, "status: VmSwap, RssFile, RssShmem");
+  check(ss.cpus && ss.cpus_len == 3 && memcmp(ss.cpus, "0-1", 3) == 0, "status: Cpus_allowed_list");
+  psnap_buf_free(&b);
+  const char *kthread = "Name:\tkthreadd\nCpus_allowed_list:\t0-3,6\n";
+  check(psnap_parse_status(kthread, strlen(kthread), &ss) == 0 && ss.vmswap == -1 && ss.rssfile == -1 &&
+            ss.rssshmem == -1 && ss.cpus_len == 5 && memcmp(ss.cpus, "0-3,6", 5) == 0,
+        "status: a kernel thread has no Vm lines");
+}
+
+static void test_fields(void) {
+  static const char *const sm[] = {"Pss", "Private_Clean", "Private_Dirty", "Swap"};
+  static const char *const io[] = {"rchar", "wchar", "read_bytes", "write_bytes", "syscr", "syscw"};
+  long long v[6];
+  struct psnap_buf b = {0};
+  check(psnap_readat(AT_FDCWD, "tests/fixtures/proc/1/smaps_rollup", 0, &b, 1 << 20) == 0 &&
+            psnap_parse_fields(b.p, b.len, sm, 4, v) == 4,
+        "smaps_rollup: recorded file parses");
+  check(v[0] == 268 && v[1] == 40 && v[2] == 108 && v[3] == 0, "smaps_rollup: Pss (not Pss_Dirty), Private_*, Swap");
+  check(psnap_readat(AT_FDCWD, "tests/fixtures/proc/1/io", 0, &b, 1 << 20) == 0 &&
+            psnap_parse_fields(b.p, b.len, io, 6, v) == 6,
+        "io: recorded file parses");
+  check(v[0] == 6976 && v[1] == 0 && v[2] == 69632 && v[3] == 4096 && v[4] == 10 && v[5] == 0, "io: the six counters");
+  psnap_buf_free(&b);
+  const char *odd = "xrchar: 1\nrchar 2\nwchar: 99999999999999999999999\nrchar: 3\nrchar: 4\nsyscr:";
+  check(psnap_parse_fields(odd, strlen(odd), io, 6, v) == 2 && v[0] == 3 && v[1] == 9223372036854775807LL &&
+            v[2] == -1 && v[4] == -1,
+        "fields: whole keys at line starts, first wins, saturated, empty value absent");
+  check(psnap_parse_fields("", 0, io, 6, v) == 0 && v[0] == -1, "fields: empty file (a kernel thread's smaps_rollup)");
+  long long x;
+  check(psnap_parse_long("-1000\n", 6, &x) == 1 && x == -1000, "long: oom_score_adj -1000");
+  check(psnap_parse_long("666\n", 4, &x) == 1 && x == 666, "long: oom_score 666");
+  check(psnap_parse_long("", 0, &x) == 0 && psnap_parse_long("12x\n", 4, &x) == 0 &&
+            psnap_parse_long("-\n", 2, &x) == 0,
+        "long: empty, trailing junk, a lone sign");
+}
+
+/* The registry's layout past colUsed's 63 bits (see src/columns.h). */
+static void test_registry_layout(void) {
+  int ok = 1, io = 0;
+  for (int i = 0; i < PSNAP_COL__COUNT; i++) {
+    if ((psnap_cols[i].flags & PSNAP_F_HIDDEN) && i >= 63) ok = 0;
+    if (i >= 63 && psnap_cols[i].src != PSNAP_SRC_IO) ok = 0;
+    if (psnap_cols[i].src == PSNAP_SRC_IO) io++;
+  }
+  check(ok, "registry: hidden columns below 63, every column from 63 on reads io only");
+  check(PSNAP_COL__COUNT > 63 && psnap_cols_src(1ull << 63) == (PSNAP_SRC_STAT | PSNAP_SRC_IO) && io == 6,
+        "registry: colUsed bit 63 asks for stat and io only");
+}
+
 static void test_readfd(void) {
   int p[2];
   check(pipe(p) == 0, "readfd: pipe");
@@ -245,11 +314,19 @@ static void test_lazy(void) {
   check(opened_for(PSNAP_SRC_STATUS) == 4, "lazy: status adds the PID directory and status");
   check(opened_for(psnap_cols_src(1ull << PSNAP_COL_PID | 1ull << PSNAP_COL_ARGS | 1ull << PSNAP_COL_USER)) == 5,
         "lazy: pid, args, user open stat, status, cmdline once each");
+  /* /proc, PID/, stat, io: the last column, through colUsed's bit 63 */
+  check(opened_for(psnap_cols_src(1ull << 63)) == 4, "lazy: the columns from 63 on open stat and io only");
+  check(opened_for(psnap_cols_src(1ull << PSNAP_COL_NFDS)) == 4, "lazy: nfds opens stat and fd/ only");
+  /* /proc/meminfo once per scan, then /proc, PID/, stat, status */
+  check(opened_for(psnap_cols_src(1ull << PSNAP_COL_PMEM)) == 5, "lazy: pmem opens meminfo once, stat and status");
 }
 
 int main(void) {
   test_stat();
   test_status();
+  test_status_memory();
+  test_fields();
+  test_registry_layout();
   test_idmap();
   test_idtab();
   test_caps();
