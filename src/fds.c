@@ -61,7 +61,7 @@ const char *psnap_fd_type_name(int type) { return type >= 0 && type < PSNAP_FD__
 
 /* ---- parsers ---- */
 
-/* A decimal (optionally negative) or octal number after "key:" up to the line's end: 1 with *v, or 0. */
+/* The decimal (optionally negative) or octal number that is all of the text after "key:": 1 with *v, or 0. */
 static int field_num(const char *p, const char *end, int base, long long *v) {
   while (p < end && (*p == ' ' || *p == '\t')) p++;
   int neg = 0;
@@ -71,6 +71,8 @@ static int field_num(const char *p, const char *end, int base, long long *v) {
   for (; p < end && *p >= '0' && *p <= (base == 8 ? '7' : '9'); p++) {
     if (__builtin_mul_overflow(x, (unsigned)base, &x) || __builtin_add_overflow(x, (unsigned)(*p - '0'), &x)) return 0;
   }
+  while (p < end && (*p == ' ' || *p == '\t')) p++;
+  if (p < end) return 0; /* more than a number */
   if (x > (unsigned long long)0x7fffffffffffffffLL) return 0;
   *v = neg ? -(long long)x : (long long)x;
   return 1;

@@ -316,9 +316,8 @@ static int grow(struct psnap_socktab *t) {
 
 /* Keep a unix row's path in the pool: 0 or -ENOMEM (a path too big for it is dropped). */
 static int keep_path(struct psnap_socktab *t, struct psnap_sockent *e, const char *line) {
-  if (!e->path_len) return 0;
-  if (t->pool_len + e->path_len > UINT32_MAX) {
-    e->path_len = 0;
+  if (!e->path_len || t->pool_len + e->path_len > UINT32_MAX) {
+    e->path_off = e->path_len = 0;
     return 0;
   }
   if (t->pool_len + e->path_len > t->pool_cap) {
