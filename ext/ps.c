@@ -6,6 +6,7 @@
 **   SELECT pid, comm, rss FROM ps WHERE user = 'root' ORDER BY rss DESC LIMIT 5;
 **   SELECT pid, user, huser, hpid, args FROM ps(1234);      -- a container
 **   SELECT * FROM ps WHERE pidns = 1234 AND pid = 1;
+**   SELECT pid, comm, pcpu_now FROM ps WHERE sample = 0.5 ORDER BY pcpu_now DESC LIMIT 5;
 **   SELECT c.name, p.* FROM containers c JOIN ps p ON p.pidns = c.pid;
 **
 ** The table is eponymous-only (no CREATE VIRTUAL TABLE) and DIRECTONLY: it
@@ -15,7 +16,10 @@
 **   CREATE TABLE ps(user TEXT, pid INTEGER, ppid INTEGER, ..., pidns INTEGER HIDDEN)
 ** is generated from the registry (src/columns.h): SELECT * FROM
 ** ps_descriptors lists every column, its type, source and meaning.
-** pidns is HIDDEN: a pid whose PID namespace to list.
+** pidns is HIDDEN: a pid whose PID namespace to list. sample is HIDDEN
+** too, after it (ps(X, 0.5)): seconds over which pcpu_now measures, one
+** wait per scan; without it pcpu_now is the use since the connection's
+** previous scan of pcpu_now (the baseline lives in struct ps_conn).
 **
 ** pidns = X lists the PID namespace of process X as the container sees it
 ** (its pids, its user names), with the host's view in hpid, huser, huid,
@@ -33,7 +37,9 @@
 **   0x002  pidns IN (...)      the whole list in one argv value (sqlite3_vtab_in)
 **   0x004  pid = ?             one argv value
 **   0x008  pid IN (...)        the whole list in one argv value
-** argv holds the pidns value first (when bit 0x001 or 0x002), then pid.
+**   0x010  sample = ?          one argv value: seconds pcpu_now measures over
+** argv holds the pidns value first (when bit 0x001 or 0x002), then sample,
+** then pid.
 ** idxStr is "src=X": X the PSNAP_SRC_* bits (hex) of the files the used
 ** columns need; EXPLAIN QUERY PLAN shows both ("INDEX 4:src=3"). The
 ** sources do not fit beside the flags in idxNum's 31 bits. colUsed has one
@@ -53,12 +59,14 @@
 #define IDX_PIDNS_IN 0x002
 #define IDX_PID 0x004
 #define IDX_PID_IN 0x008
+#define IDX_SAMPLE 0x010
 
 typedef struct ps_cursor ps_cursor;
 
 /* What a connection sets: shared by the table and ps_deadline(). */
 struct ps_conn {
-  unsigned deadline_ms; /* for a container's names */
+  unsigned deadline_ms;       /* for a container's names */
+  struct psnap_cpuhist *hist; /* pcpu_now's polling baseline: the last scan's CPU times */
 };
 
 typedef struct ps_vtab {
@@ -76,6 +84,7 @@ struct ps_cursor {
   int itarget;     /* Index of the target of snap */
   long long *pids; /* pid constraint values, or NULL for all */
   int npids;
+  double sample; /* sample = ? (seconds), 0 when none */
   int eof;
 };
 
@@ -136,7 +145,7 @@ static int psDisconnect(sqlite3_vtab *pVtab) {
 */
 static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   (void)pVtab;
-  int ipidns = -1, ipid = -1, pidns_unusable = 0;
+  int ipidns = -1, ipid = -1, isample = -1, pidns_unusable = 0, sample_unusable = 0;
   int in_ok = sqlite3_libversion_number() >= 3038000;
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
@@ -146,11 +155,16 @@ static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
         pidns_unusable = 1;
       else if (ipidns < 0)
         ipidns = i;
+    } else if (c->iColumn == PSNAP_COL_SAMPLE) {
+      if (!c->usable)
+        sample_unusable = 1;
+      else if (isample < 0)
+        isample = i;
     } else if (c->iColumn == PSNAP_COL_PID && c->usable && ipid < 0) {
       ipid = i;
     }
   }
-  if (pidns_unusable && ipidns < 0) {
+  if ((pidns_unusable && ipidns < 0) || (sample_unusable && isample < 0)) {
     if (sqlite3_libversion_number() >= 3026000) return SQLITE_CONSTRAINT;
     info->estimatedCost = 1e18;
     return SQLITE_OK;
@@ -166,6 +180,11 @@ static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
       idx |= IDX_PIDNS_IN;
       rows *= 4, cost *= 4;
     }
+  }
+  if (isample >= 0) { /* checked by xFilter, never re-checked by SQLite */
+    idx |= IDX_SAMPLE;
+    info->aConstraintUsage[isample].argvIndex = ++argv;
+    info->aConstraintUsage[isample].omit = 1;
   }
   if (ipid >= 0) {
     idx |= IDX_PID;
@@ -207,6 +226,7 @@ static void reset(ps_cursor *c) {
   c->targets = NULL;
   c->pids = NULL;
   c->ntargets = c->npids = c->itarget = 0;
+  c->sample = 0;
   c->eof = 1;
 }
 
@@ -338,8 +358,13 @@ static int open_target(ps_cursor *c) {
   struct psnap_err err = {0};
   if (t->level > 0 && !c->census && psnap_census_take(&c->census, &err) < 0)
     return err.code == ENOMEM ? SQLITE_NOMEM : set_error(c->base.pVtab, "ps: %s", err.msg);
-  struct psnap_cfg cfg = {
-      .src = c->src, .target = t, .census = c->census, .deadline_ms = ((ps_vtab *)c->base.pVtab)->conn->deadline_ms};
+  struct ps_conn *conn = ((ps_vtab *)c->base.pVtab)->conn;
+  struct psnap_cfg cfg = {.src = c->src,
+                          .target = t,
+                          .census = c->census,
+                          .deadline_ms = conn->deadline_ms,
+                          .sample = c->sample,
+                          .hist = conn->hist};
   if (c->pids) {
     cfg.pids = c->pids;
     cfg.npids = (size_t)c->npids;
@@ -373,6 +398,25 @@ static int advance(ps_cursor *c) {
   }
 }
 
+/*
+** sample = X: seconds from PSNAP_SAMPLE_MIN to PSNAP_SAMPLE_MAX, or NULL
+** (no wait: pcpu_now since the connection's previous scan).
+*/
+static int set_sample(ps_cursor *c, sqlite3_value *v) {
+  int t = sqlite3_value_numeric_type(v);
+  double x = sqlite3_value_double(v);
+  if (t == SQLITE_NULL) return SQLITE_OK;
+  if ((t == SQLITE_INTEGER || t == SQLITE_FLOAT) && x >= PSNAP_SAMPLE_MIN && x <= PSNAP_SAMPLE_MAX) {
+    c->sample = x;
+    return SQLITE_OK;
+  }
+  char *what = shown(v);
+  if (!what) return SQLITE_NOMEM;
+  int rc = set_error(c->base.pVtab, "ps: sample must be a number of seconds from 0.01 to 60, not %s", what);
+  sqlite3_free(what);
+  return rc;
+}
+
 /* The sources that xBestIndex wrote into idxStr ("src=X", X in hex). */
 static unsigned idx_sources(const char *idxStr) {
   if (!idxStr || strncmp(idxStr, "src=", 4) != 0) return 0;
@@ -390,6 +434,10 @@ static int psFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, in
     rc = each_value(argv[a++], idxNum & IDX_PIDNS_IN, add_target, c);
   } else {
     rc = add_target(c, NULL);
+  }
+  if (rc == SQLITE_OK && (idxNum & IDX_SAMPLE)) {
+    if (a >= argc) return SQLITE_ERROR;
+    rc = set_sample(c, argv[a++]);
   }
   if (rc == SQLITE_OK && (idxNum & IDX_PID)) {
     if (a >= argc) return SQLITE_ERROR;
@@ -480,13 +528,25 @@ static void ps_deadline(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_double(ctx, before);
 }
 
+/* Free what a connection set: with the module. */
+static void conn_free(void *p) {
+  struct ps_conn *conn = p;
+  psnap_cpuhist_free(conn->hist);
+  sqlite3_free(conn);
+}
+
 /* Register the ps table and ps_deadline() on a connection. */
 int ps_register_table(sqlite3 *db) {
   struct ps_conn *conn = sqlite3_malloc(sizeof *conn);
   if (!conn) return SQLITE_NOMEM;
   conn->deadline_ms = PSNAP_DEADLINE_MS;
+  conn->hist = psnap_cpuhist_new();
+  if (!conn->hist) {
+    sqlite3_free(conn);
+    return SQLITE_NOMEM;
+  }
   /* the module owns conn: freed with the connection, or now on failure */
-  int rc = sqlite3_create_module_v2(db, "ps", &ps_module, conn, sqlite3_free);
+  int rc = sqlite3_create_module_v2(db, "ps", &ps_module, conn, conn_free);
   if (rc != SQLITE_OK) return rc;
   rc = sqlite3_create_function(db, "ps_deadline", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, conn, ps_deadline, 0, 0);
   if (rc == SQLITE_OK)

@@ -14,8 +14,8 @@
 ** The order matters past column 62: SQLite's colUsed has one bit (63) for
 ** every column from 63 on, so those columns must all need the same single
 ** per-process source (the /proc/PID/io group, last) or a query of one of
-** them would read the files of all; and the HIDDEN arguments (pidns) sit
-** below 63. A unit test (tests/unit) checks both.
+** them would read the files of all; and the HIDDEN arguments (pidns,
+** sample) sit below 63. A unit test (tests/unit) checks both.
 */
 #ifndef PSNAP_COLUMNS_H
 #define PSNAP_COLUMNS_H
@@ -79,7 +79,9 @@
   X(OOM_SCORE_ADJ, "oom_score_adj", "INTEGER", PSNAP_SRC_OOM_ADJ, 0, NULL, "OOMADJ", "oom_score_adj", "adjustment of the OOM score, -1000 to 1000", get_oom_score_adj) \
   X(CPUS_ALLOWED, "cpus_allowed", "TEXT", PSNAP_SRC_STATUS, 0, NULL, "CPUS", "status Cpus_allowed_list", "CPUs the process may run on (affinity), as a list: 0-3,6", get_cpus_allowed) \
   X(PSR, "psr", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PROCPS, NULL, "PSR", "stat (39)", "CPU the process last ran on", get_psr) \
+  X(PCPU_NOW, "pcpu_now", "REAL", PSNAP_SRC_STAT | PSNAP_SRC_CPUNOW, 0, NULL, "%CPU NOW", "stat (14,15,22) read twice", "CPU use in percent of one CPU over the scan's interval: sample seconds, else since this connection's last scan of pcpu_now (NULL the first time)", get_pcpu_now) \
   X(PIDNS, "pidns", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "PIDNS", "argument", "a pid whose PID namespace to list (NULL: the caller's)", get_pidns) \
+  X(SAMPLE, "sample", "REAL", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "SAMPLE", "argument", "seconds that pcpu_now measures over, 0.01 to 60 (NULL: since the last scan)", get_sample) \
   X(RCHAR, "rchar", "INTEGER", PSNAP_SRC_IO, 0, NULL, "RCHAR", "io rchar", "bytes read through read(2) and the like (any file, pipe or socket); NULL unless ptrace-readable", get_rchar) \
   X(WCHAR, "wchar", "INTEGER", PSNAP_SRC_IO, 0, NULL, "WCHAR", "io wchar", "bytes written through write(2) and the like; NULL unless ptrace-readable", get_wchar) \
   X(READ_BYTES, "read_bytes", "INTEGER", PSNAP_SRC_IO, 0, NULL, "READ", "io read_bytes", "bytes the process caused to be read from storage; NULL unless ptrace-readable", get_read_bytes) \

@@ -340,6 +340,15 @@ static void get_psr(struct psnap *s, struct psnap_value *v) {
   if (s->st.processor >= 0) set_int(v, s->st.processor);
 }
 
+/* pcpu_now: percent of one CPU over the scan's interval (cpunow.c). */
+static void get_pcpu_now(struct psnap *s, struct psnap_value *v) {
+  double pct;
+  if (cpunow_value(s, &pct)) set_real(v, pct);
+}
+static void get_sample(struct psnap *s, struct psnap_value *v) {
+  if (s->cfg.sample > 0) set_real(v, s->cfg.sample);
+}
+
 static void get_pidns(struct psnap *s, struct psnap_value *v) {
   if (s->target.pid > 0) set_int(v, s->target.pid);
 }

@@ -64,7 +64,8 @@ enum psnap_src {
   PSNAP_SRC_OOM_SCORE = 1u << 23, /* /proc/PID/oom_score */
   PSNAP_SRC_OOM_ADJ = 1u << 24,   /* /proc/PID/oom_score_adj */
   PSNAP_SRC_MEMINFO = 1u << 25,   /* per scan: /proc/meminfo MemTotal */
-  PSNAP_SRC__ALL = (1u << 26) - 1
+  PSNAP_SRC_CPUNOW = 1u << 26,    /* per scan: CPU times against a baseline (sample, or the last scan's) */
+  PSNAP_SRC__ALL = (1u << 27) - 1
 };
 
 /* Sizes and limits a caller may need. */
@@ -74,6 +75,8 @@ enum psnap_src {
 #define PSNAP_IDMAP_MAX 65536u        /* most bytes of a uid_map or gid_map (340 extents) */
 #define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
 #define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
+#define PSNAP_SAMPLE_MIN 0.01         /* shortest pcpu_now sample, seconds (one tick at 100 Hz) */
+#define PSNAP_SAMPLE_MAX 60.0         /* longest pcpu_now sample, seconds */
 
 /* The columns, in table order: derived from the registry (columns.h), as
    psnap_cols[] in desc.c is. */
@@ -144,6 +147,18 @@ struct psnap_census;
 int psnap_census_take(struct psnap_census **out, struct psnap_err *err);
 void psnap_census_free(struct psnap_census *c);
 
+/*
+** CPU use now (pcpu_now), polling: the CPU time and the instant at which a
+** scan last read each process (pid and start time), kept by the caller
+** from one scan to the next (the SQLite extension keeps one per
+** connection). A scan with PSNAP_SRC_CPUNOW and no sample reports the use
+** since then and replaces the baseline of the processes it read; entries
+** of processes that are gone are dropped.
+*/
+struct psnap_cpuhist;
+struct psnap_cpuhist *psnap_cpuhist_new(void); /* NULL: out of memory */
+void psnap_cpuhist_free(struct psnap_cpuhist *h);
+
 /* What to snapshot. */
 struct psnap_cfg {
   unsigned src;                      /* PSNAP_SRC_* bits to read */
@@ -151,7 +166,9 @@ struct psnap_cfg {
   struct psnap_census *census;       /* NULL: taken by the snapshot when it needs one */
   const long long *pids;             /* NULL: every process; else only these (the view's pids) */
   size_t npids;
-  unsigned deadline_ms; /* for a container's names; 0: PSNAP_DEADLINE_MS */
+  unsigned deadline_ms;       /* for a container's names; 0: PSNAP_DEADLINE_MS */
+  double sample;              /* PSNAP_SRC_CPUNOW: seconds between two reads (0: polling) */
+  struct psnap_cpuhist *hist; /* PSNAP_SRC_CPUNOW without sample: the baseline (NULL: none) */
 };
 
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);

@@ -130,6 +130,21 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   }
   rc = ns_lend(s, err);
   if (rc < 0) goto fail;
+  /* last: the one wait of a one-shot pcpu_now comes just before the rows */
+  if ((s->src & PSNAP_SRC_CPUNOW) && (rc = cpunow_open(s)) < 0) {
+    psnap_seterr(err, -rc, "cannot read the processes' CPU times: %s", strerror(-rc));
+    goto fail;
+  }
+  if ((s->src & PSNAP_SRC_CPUNOW) && s->cfg.sample > 0) {
+    /* after the wait, list again: a process born meanwhile has a row (in
+       another namespace the census, taken once per statement, decides) */
+    s->npids = 0;
+    rc = s->view->list(s);
+    if (rc < 0) {
+      psnap_seterr(err, -rc, "cannot list the processes in /proc: %s", strerror(-rc));
+      goto fail;
+    }
+  }
   *out = s;
   return 0;
 fail:
@@ -291,6 +306,7 @@ static int load(struct psnap *s, int pidfd, const char *path, const struct sourc
      sid 0: its signal state is gone): it has exited. */
   if (rc == 0 && src->bit == PSNAP_SRC_STAT && psnap_parse_stat(b->p, b->len, &s->st) < 0) rc = -EINVAL;
   if (rc == 0 && src->bit == PSNAP_SRC_STAT && s->st.num_threads == 0) rc = -ESRCH;
+  if (rc == 0 && src->bit == PSNAP_SRC_STAT && s->cpu.on) s->row_t = snap_clock(); /* pcpu_now: this row's instant */
   if (rc == 0 && (src->bit & (PSNAP_SRC_SMAPS | PSNAP_SRC_IO))) parse_source(s, src->bit);
   if (rc == 0) s->loaded |= src->bit;
   return rc;
@@ -352,11 +368,17 @@ int psnap_next(struct psnap *s) {
     }
     if (rc == 0) rc = s->view->finish(s, pidfd);
     if (pidfd >= 0) close(pidfd);
+    if (rc == 0 && s->cpu.on) rc = cpunow_row(s);
     if (rc == 0) return 1;
     if (rc != -ESRCH) {
       psnap_seterr(&s->err, -rc, "cannot read process %d: %s", s->hpid, strerror(-rc));
       return rc;
     }
+  }
+  int rc = s->cpu.on ? cpunow_end(s) : 0;
+  if (rc < 0) {
+    psnap_seterr(&s->err, -rc, "cannot keep the processes' CPU times: %s", strerror(-rc));
+    return rc;
   }
   return 0;
 }
@@ -377,6 +399,7 @@ unsigned long psnap_files_opened(const struct psnap *s) { return s->opened; }
 /* Close a snapshot and free everything it holds (NULL is fine). */
 void psnap_close(struct psnap *s) {
   if (!s) return;
+  cpunow_close(s); /* first: a polling scan checks /proc for the gone */
   if (s->procfd >= 0) close(s->procfd);
   if (s->own_census) psnap_census_free(s->census);
   psnap_free(s->pids);

@@ -20,7 +20,7 @@
 
 /* The sources read per process (the others are read once per scan). */
 #define PSNAP_SRC_PER_PROCESS                                                                                          \
-  (PSNAP_SRC__ALL & ~(PSNAP_SRC_BTIME | PSNAP_SRC_TTY | PSNAP_SRC_NAMES | PSNAP_SRC_MEMINFO))
+  (PSNAP_SRC__ALL & ~(PSNAP_SRC_BTIME | PSNAP_SRC_TTY | PSNAP_SRC_NAMES | PSNAP_SRC_MEMINFO | PSNAP_SRC_CPUNOW))
 
 /* The per-process buffers, one per file source. */
 enum snap_buf {
@@ -67,6 +67,26 @@ struct parent {
   int hpid;            /* in the caller's view */
   int vpid;            /* in the view (0: outside it) */
   long long opened_ns; /* CLOCK_BOOTTIME when hpid was known to be this parent */
+};
+
+/* One process's CPU time at one instant: a baseline entry (cpunow.c). */
+struct cpu_ent {
+  int hpid;                 /* in the caller's view */
+  unsigned long long start; /* stat (22): with hpid, names the process */
+  unsigned long long ticks; /* utime + stime */
+  double t;                 /* CLOCK_BOOTTIME just after the read, seconds */
+};
+
+/* The CPU baseline of a scan: the first reads (sample) or the last scan's. */
+struct cpunow {
+  int on;               /* PSNAP_SRC_CPUNOW asked for */
+  double sample;        /* > 0: one-shot, else polling */
+  double t0;            /* sample: CLOCK_BOOTTIME before the first reads */
+  struct cpu_ent *base; /* sorted by hpid */
+  size_t nbase;
+  struct cpu_ent *seen; /* polling: this scan's reads, sorted by hpid */
+  size_t nseen, capseen;
+  int merged; /* polling: seen moved into the caller's baseline */
 };
 
 struct psnap;
@@ -130,6 +150,8 @@ struct psnap {
   long long sm[SM__COUNT];      /* smaps_rollup fields (-1: absent) */
   long long io[IO__COUNT];      /* io fields (-1: absent) */
   long long nfds;               /* entries of fd/ */
+  double row_t;                 /* CLOCK_BOOTTIME just after stat was read */
+  struct cpunow cpu;            /* pcpu_now's baseline */
 
   struct parent *parents; /* parents seen in this scan, sorted by hpid */
   size_t nparents, capparents;
@@ -172,6 +194,14 @@ const char *names_host_group(struct psnap *s, uint32_t gid);
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
 const char *names_tty(const struct ttyname *t, size_t n, dev_t dev);
 int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, size_t *n, size_t max);
+
+/* cpunow.c: pcpu_now's baseline, its value, and the polling state */
+int cpunow_open(struct psnap *s);
+int cpunow_row(struct psnap *s);
+int cpunow_value(struct psnap *s, double *pct);
+int cpunow_end(struct psnap *s);
+void cpunow_close(struct psnap *s);
+double snap_clock(void);
 
 #pragma GCC visibility pop
 void names_free(struct psnap *s);

@@ -17,7 +17,7 @@ ROOT = lib.ROOT
 PSGO = ("user pid ppid pcpu etime tty time args comm group groups rgroup ruser nice pgid uid vsz rss "
         "state stime capamb capbnd capeff capinh capprm seccomp label hpid huser huid hgroup hgroups").split()
 EXTRA = ("ns_pid ns_mnt ns_net ns_user ns_uts ns_ipc ns_cgroup cgroup nlwp exe cwd wchan nopriv "
-         "seccomp_filters syscall pss uss swap shared pmem nfds oom_score oom_score_adj cpus_allowed psr "
+         "seccomp_filters syscall pss uss swap shared pmem nfds oom_score oom_score_adj cpus_allowed psr pcpu_now "
          "rchar wchar read_bytes write_bytes syscr syscw").split()
 
 
@@ -36,7 +36,7 @@ def test_columns_are_the_psgo_descriptors_then_the_extras():
     visible = [c for c, h in cols if not h]
     hidden = [c for c, h in cols if h]
     assert visible == PSGO + EXTRA, visible
-    assert hidden == ["pidns"], hidden
+    assert hidden == ["pidns", "sample"], hidden
 
 
 def test_descriptors_table_lists_every_column_and_nothing_else():
@@ -60,7 +60,7 @@ def test_readme_column_table_matches_the_registry():
     p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "readme.py"), "--check"])
     assert p.returncode == 0, "README.md's column table is stale: run make readme"
     readme = open(os.path.join(ROOT, "README.md")).read()
-    for c in PSGO + EXTRA + ["pidns"]:
+    for c in PSGO + EXTRA + ["pidns", "sample"]:
         assert f"| `{c}`" in readme, c
 
 

@@ -221,8 +221,11 @@ static const struct query queries[] = {
 /* Columns whose values change from one run (or forked child) to the next. */
 static int volatile_col(const char *name) {
   /* pid, stime: the reference and the worker are two processes (same parent) */
-  static const char *const v[] = {
-      "pid", "hpid", "pcpu", "etime", "time", "vsz", "rss", "state", "stime", "ps_etime(etime)", "ps_cputime(time)"};
+  static const char *const v[] = {"pid", "hpid", "pcpu", "etime", "time", "vsz", "rss", "state", "stime",
+                                  "ps_etime(etime)", "ps_cputime(time)",
+                                  /* memory, I/O, files and CPU now move with the process's work */
+                                  "pss", "uss", "swap", "shared", "pmem", "nfds", "psr", "oom_score", "pcpu_now",
+                                  "rchar", "wchar", "read_bytes", "write_bytes", "syscr", "syscw"};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (strcmp(name, v[i]) == 0) return 1;
   return 0;

@@ -1,0 +1,200 @@
+/*
+** cpunow.c: pcpu_now, the CPU use of a process over a recent interval, as
+** top shows it (pcpu is the average over the whole life, as ps shows it).
+**
+** Two reads of utime + stime (stat 14, 15), each timed by CLOCK_BOOTTIME
+** just after it: percent of one CPU over the interval between them, so two
+** busy threads read about 200. CLOCK_BOOTTIME, not CLOCK_MONOTONIC: start
+** times (stat 22) count on it, and a process born during the interval is
+** measured from its start. A process is the same across the reads when
+** its pid and its start time are.
+**
+**   one-shot (cfg.sample > 0): psnap_open() reads every listed process's
+**     stat, waits once for the whole scan, and the rows' own reads are the
+**     second. A process that exits in between is skipped (its row is never
+**     made); one born in between reports its CPU since its start.
+**   polling (cfg.sample == 0): the first reads are those of the previous
+**     scan that read pcpu_now (cfg.hist, kept by the caller); NULL for a
+**     process that scan did not see. When the scan ends, its reads become
+**     the baseline, and entries of processes that are gone are dropped.
+*/
+#include "snap.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The polling baseline a caller keeps between scans. */
+struct psnap_cpuhist {
+  struct cpu_ent *e; /* sorted by hpid */
+  size_t n;
+};
+
+struct psnap_cpuhist *psnap_cpuhist_new(void) {
+  return psnap_calloc(sizeof(struct psnap_cpuhist));
+}
+
+void psnap_cpuhist_free(struct psnap_cpuhist *h) {
+  if (!h) return;
+  psnap_free(h->e);
+  psnap_free(h);
+}
+
+/* CLOCK_BOOTTIME in seconds: the clock of stat's start times. */
+double snap_clock(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_BOOTTIME, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The entry of hpid in a list sorted by hpid, or NULL. */
+static const struct cpu_ent *find(const struct cpu_ent *e, size_t n, int hpid) {
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (e[mid].hpid < hpid)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && e[lo].hpid == hpid ? &e[lo] : NULL;
+}
+
+/* Sleep for secs, through signals (an absolute deadline: no drift). */
+static void sleep_for(double secs) {
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  long long ns = until.tv_nsec + (long long)(secs * 1e9);
+  until.tv_sec += (time_t)(ns / 1000000000);
+  until.tv_nsec = (long)(ns % 1000000000);
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR) {
+  }
+}
+
+/*
+** The baseline of a scan, at psnap_open(): a copy of the caller's polling
+** state, or (one-shot) a first read of every listed process's stat, then
+** the one wait. 0 or -ENOMEM.
+*/
+int cpunow_open(struct psnap *s) {
+  struct cpunow *c = &s->cpu;
+  c->on = 1;
+  c->sample = s->cfg.sample;
+  if (c->sample <= 0) {
+    const struct psnap_cpuhist *h = s->cfg.hist;
+    if (!h || h->n == 0) return 0;
+    /* a copy: another scan of the connection may replace h->e meanwhile */
+    c->base = psnap_malloc(h->n * sizeof *c->base);
+    if (!c->base) return -ENOMEM;
+    memcpy(c->base, h->e, h->n * sizeof *c->base);
+    c->nbase = h->n;
+    return 0;
+  }
+  c->t0 = snap_clock();
+  c->base = psnap_malloc((s->npids ? s->npids : 1) * sizeof *c->base);
+  if (!c->base) return -ENOMEM;
+  struct psnap_buf *b = &s->b[B_STAT];
+  char name[24];
+  for (size_t i = 0; i < s->npids; i++) {
+    struct psnap_stat st;
+    snprintf(name, sizeof name, "%lld/stat", s->pids[i]);
+    s->opened++;
+    int fd = openat(s->procfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+    if (fd < 0) continue; /* gone already */
+    int rc = psnap_readproc(fd, b, PSNAP_SMALL_MAX);
+    close(fd);
+    if (rc == -ENOMEM) return rc;
+    if (rc < 0 || psnap_parse_stat(b->p, b->len, &st) < 0 || st.num_threads == 0) continue;
+    struct cpu_ent *e = &c->base[c->nbase++];
+    e->hpid = (int)s->pids[i];
+    e->start = st.start;
+    e->ticks = st.utime + st.stime;
+    e->t = snap_clock();
+  }
+  sleep_for(c->sample);
+  return 0;
+}
+
+/*
+** pcpu_now of the current row: 1 with *pct set, 0 for NULL (no first
+** read of this process, or no time between the reads).
+*/
+int cpunow_value(struct psnap *s, double *pct) {
+  unsigned long long ticks = s->st.utime + s->st.stime;
+  double hz = (double)s->hz;
+  const struct cpu_ent *b = find(s->cpu.base, s->cpu.nbase, s->hpid);
+  if (b && b->start == s->st.start) {
+    double dt = s->row_t - b->t;
+    if (dt <= 0 || ticks < b->ticks) return 0;
+    *pct = 100.0 * (double)(ticks - b->ticks) / hz / dt;
+    return 1;
+  }
+  /* one-shot: a process born during the interval, from its start */
+  double born = (double)s->st.start / hz;
+  if (s->cpu.sample > 0 && born >= s->cpu.t0 - 1.0 / hz && s->row_t > born) {
+    *pct = 100.0 * (double)ticks / hz / (s->row_t - born);
+    return 1;
+  }
+  return 0;
+}
+
+/* Polling: note the current row's read for the next baseline. 0 or -ENOMEM. */
+int cpunow_row(struct psnap *s) {
+  struct cpunow *c = &s->cpu;
+  if (c->sample > 0 || !s->cfg.hist) return 0;
+  if (c->nseen == c->capseen) {
+    size_t ncap = c->capseen ? c->capseen * 2 : 64;
+    struct cpu_ent *n = psnap_realloc(c->seen, ncap * sizeof *n);
+    if (!n) return -ENOMEM;
+    c->seen = n;
+    c->capseen = ncap;
+  }
+  struct cpu_ent *e = &c->seen[c->nseen++];
+  e->hpid = s->hpid;
+  e->start = s->st.start;
+  e->ticks = s->st.utime + s->st.stime;
+  e->t = s->row_t;
+  return 0;
+}
+
+/*
+** Polling, at the end of the scan: the reads of this scan become the
+** baseline; the previous entries of processes it did not read stay while
+** their /proc directory exists. 0 or -ENOMEM (the baseline is unchanged).
+*/
+int cpunow_end(struct psnap *s) {
+  struct cpunow *c = &s->cpu;
+  struct psnap_cpuhist *h = s->cfg.hist;
+  if (c->sample > 0 || !h || c->merged) return 0;
+  c->merged = 1;
+  size_t total = c->nseen + h->n;
+  struct cpu_ent *n = psnap_malloc((total ? total : 1) * sizeof *n);
+  if (!n) return -ENOMEM;
+  size_t k = 0, i = 0, j = 0;
+  char name[16];
+  while (i < c->nseen || j < h->n) {
+    if (j >= h->n || (i < c->nseen && c->seen[i].hpid <= h->e[j].hpid)) {
+      if (j < h->n && h->e[j].hpid == c->seen[i].hpid) j++; /* replaced */
+      n[k++] = c->seen[i++];
+      continue;
+    }
+    snprintf(name, sizeof name, "%d", h->e[j].hpid);
+    if (faccessat(s->procfd, name, F_OK, 0) == 0) n[k++] = h->e[j]; /* not read by this scan, alive */
+    j++;
+  }
+  psnap_free(h->e);
+  h->e = n;
+  h->n = k;
+  return 0;
+}
+
+/* Free the scan's baseline; a polling scan left early still hands over its reads. */
+void cpunow_close(struct psnap *s) {
+  if (s->cpu.on) cpunow_end(s); /* out of memory here keeps the old baseline */
+  psnap_free(s->cpu.base);
+  psnap_free(s->cpu.seen);
+  memset(&s->cpu, 0, sizeof s->cpu);
+}
