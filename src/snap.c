@@ -137,7 +137,11 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   }
   if ((s->src & PSNAP_SRC_CPUNOW) && s->cfg.sample > 0) {
     /* after the wait, list again: a process born meanwhile has a row (in
-       another namespace the census, taken once per statement, decides) */
+       another namespace the census, taken once per statement, decides);
+       and the scan's instant (etime, pcpu) is now, not before the wait */
+    struct timespec now;
+    clock_gettime(CLOCK_BOOTTIME, &now);
+    s->now = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
     s->npids = 0;
     rc = s->view->list(s);
     if (rc < 0) {

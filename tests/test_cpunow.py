@@ -97,6 +97,9 @@ def one_shot(child, k, sample=0.5, sql="SELECT pcpu_now, pcpu FROM ps WHERE pid 
     c1 = child.cpu()
     w = time.monotonic() - t0
     check(now, c1 - c0, w, sample, k, f"{k} thread(s)")
+    # the lifetime average is taken at the scan's instant, after the wait:
+    # CPU time over elapsed time, at most k CPUs (plus a tick of each)
+    assert pcpu <= 100 * k + 5, f"pcpu {pcpu}: etime taken before the wait?"
     return now, pcpu, c1 - c0, w
 
 
