@@ -214,8 +214,8 @@ static int fdsDisconnect(sqlite3_vtab *pVtab) {
 /*
 ** xBestIndex: use pidns = ? and pid = ? (their IN lists whole on 3.38+),
 ** as `ps` does; a pidns constraint that is not usable on this plan makes
-** the plan unusable (listing the host there would be wrong). colUsed says
-** whether fdinfo is read.
+** the plan cost 1e18 (listing the host there is wrong, unless the other
+** side is ps itself, see below). colUsed says whether fdinfo is read.
 */
 static int fdsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   const struct fds_table *t = ((fds_vtab *)pVtab)->t;
@@ -233,11 +233,12 @@ static int fdsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
       ipid = i;
     }
   }
-  if (pidns_unusable && ipidns < 0) {
-    if (sqlite3_libversion_number() >= 3026000) return SQLITE_CONSTRAINT;
-    info->estimatedCost = 1e18;
-    return SQLITE_OK;
-  }
+  /* Unattractive, not unusable: ps refuses the plan where it is the outer
+     loop of a pidns join, so `ps_sockets s JOIN ps p ON p.pidns = s.pidns`
+     has only this one, and it is right (s lists the caller's namespace,
+     s.pidns reads NULL, and ps with pidns = NULL lists the same). Any
+     other outer loop (containers c ... ON s.pidns = c.pid) costs less. */
+  double penalty = pidns_unusable && ipidns < 0 ? 1e18 : 0;
   int idx = 0, argv = 0;
   double rows = 20000, cost = 20000;
   if (ipidns >= 0) {
@@ -264,7 +265,7 @@ static int fdsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   if (t == &fds_def && (info->colUsed & FD_INFO_COLS)) idx |= IDX_INFO;
   info->idxNum = idx;
   info->estimatedRows = (sqlite3_int64)rows;
-  info->estimatedCost = cost;
+  info->estimatedCost = cost + penalty;
   return SQLITE_OK;
 }
 

@@ -1,0 +1,650 @@
+"""ps_fds and ps_sockets against real processes, checked with lsof and ss.
+
+A holder (HOLDER below, a python child) opens what the tables must show and
+reports its descriptors on one JSON line: a file at a known offset, a file
+then deleted, a directory (O_DIRECTORY), a pipe, an eventfd, TCP and UDP
+listeners on 127.0.0.1 and ::1, an established TCP pair, a unix listener with
+a path and a connection to it. Then it waits for its stdin to close.
+
+  host       the holder's rows against what it opened, `lsof -p`, `ss -tanpu`
+             and `ss -xap` run here
+  container  the same holder as pid 1 of `unshare --pid --net` (loopback up):
+             container pids, in-container addresses, against lsof and ss run
+             in its network namespace (nsenter -n)
+  trust      an unprivileged caller (uid 65534) sees its own descriptors, no
+             rows and no error for others'; a file on a container's FUSE
+             mount whose daemon stopped answering (helpers/fusefile.c), held
+             open by a container process, never blocks SELECT * FROM
+             ps_fds(X), while a stat of the same fd (lsof) blocks
+  scale      each network namespace's tables are read once per scan, counted
+             with strace; WHERE pid = X opens one fd/ directory
+  sql        listening.sql; errors, DIRECTONLY, plans
+
+The container, FUSE and strace tests need root and skip otherwise.
+"""
+import json
+import os
+import re
+import select
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+
+import lib
+from lib import Skip, connect, q, require_root
+
+PY = "/usr/bin/python3"
+
+HOLDER = r'''
+import json, os, socket, sys
+d = sys.argv[1]
+out = {"pid": os.getpid(), "netns": os.stat("/proc/self/ns/net").st_ino}
+f = os.open(os.path.join(d, "known.txt"), os.O_RDWR | os.O_CREAT, 0o644)
+os.write(f, b"hello world")
+os.lseek(f, 3, os.SEEK_SET)
+g = os.open(os.path.join(d, "gone.txt"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+os.write(g, b"12345")
+os.unlink(os.path.join(d, "gone.txt"))
+dd = os.open(d, os.O_RDONLY | os.O_DIRECTORY)
+r, w = os.pipe()
+e = os.eventfd(0)
+t4 = socket.socket(socket.AF_INET, socket.SOCK_STREAM); t4.bind(("127.0.0.1", 0)); t4.listen()
+t6 = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); t6.bind(("::1", 0)); t6.listen()
+u4 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u4.bind(("127.0.0.1", 0))
+u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); u6.bind(("::1", 0))
+cl = socket.create_connection(t4.getsockname()); sv, _ = t4.accept()
+up = os.path.join(d, "hold.sock")
+ul = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); ul.bind(up); ul.listen()
+uc = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); uc.connect(up); us, _ = ul.accept()
+out.update(file=[f, os.path.join(d, "known.txt")], deleted=[g, os.path.join(d, "gone.txt")], dir=[dd, d],
+           pipe=[r, w, os.fstat(r).st_ino], eventfd=e,
+           tcp4=[t4.fileno(), t4.getsockname()[1]], tcp6=[t6.fileno(), t6.getsockname()[1]],
+           udp4=[u4.fileno(), u4.getsockname()[1]], udp6=[u6.fileno(), u6.getsockname()[1]],
+           pair=[cl.fileno(), sv.fileno(), cl.getsockname()[1], t4.getsockname()[1]],
+           unix=[ul.fileno(), uc.fileno(), us.fileno(), up])
+out["inodes"] = {str(x): os.fstat(x).st_ino for x in (t4.fileno(), t6.fileno(), u4.fileno(), u6.fileno(),
+                                                    cl.fileno(), sv.fileno(), ul.fileno(), uc.fileno(), us.fileno())}
+print(json.dumps(out), flush=True)
+sys.stdin.read()
+'''
+
+
+class Holder:
+    """HOLDER running on the host, or as pid 1 of a new PID and network
+    namespace (container=True). .info is its JSON line, .hpid its host pid."""
+
+    def __init__(self, container=False):
+        self.dir = tempfile.mkdtemp(prefix="fds-holder-")
+        argv = [PY, "-c", HOLDER, self.dir]
+        if container:
+            require_root()
+            for cmd in ("unshare", "ip"):
+                if not shutil.which(cmd):
+                    raise Skip(f"{cmd} is not installed")
+            script = 'ip link set lo up && exec "$@"'
+            argv = ["unshare", "--pid", "--fork", "--mount-proc", "--net", "--kill-child",
+                    "sh", "-c", script, "sh", *argv]
+        self.p = lib.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ready, _, _ = select.select([self.p.stdout], [], [], lib.HANG)
+        line = self.p.stdout.readline() if ready else b""
+        if not line:
+            self.p.kill()
+            raise AssertionError(f"holder did not start: {self.p.stderr.read().decode(errors='replace')}")
+        self.info = json.loads(line)
+        if container:
+            kids = [k for k in lib.descendants(self.p.pid) if lib.proc_stat(k)[0].startswith("python")]
+            assert len(kids) == 1, f"the holder's host pid among {lib.descendants(self.p.pid)}: {kids}"
+            self.hpid = kids[0]
+            assert self.info["pid"] == 1, self.info
+        else:
+            self.hpid = self.p.pid
+
+    def close(self):
+        try:
+            self.p.stdin.close()
+            self.p.wait(10)
+        except Exception:
+            self.p.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def rows(sql, *args, db=None):
+    """The rows of a query as dicts."""
+    db = db or connect()
+    cur = db.execute(sql, args)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def by_fd(rs):
+    out = {}
+    for r in rs:
+        assert r["fd"] not in out, f"fd {r['fd']} listed twice: {rs}"
+        out[r["fd"]] = r
+    return out
+
+
+# ---------------------------------------------------------------------------
+# lsof and ss, run by the test
+
+
+def need(cmd):
+    if not shutil.which(cmd):
+        raise Skip(f"{cmd} is not installed (scripts/deps.sh test installs it)")
+
+
+def lsof(hpid):
+    """{fd: {"t": type, "i": inode or None, "n": name}} of lsof -p HPID (numbered fds only)."""
+    need("lsof")
+    r = subprocess.run(["lsof", "-n", "-P", "-w", "-p", str(hpid), "-F", "ftin"], capture_output=True,
+                       text=True, timeout=lib.HANG)
+    out, cur = {}, None
+    for ln in r.stdout.splitlines():
+        k, v = ln[:1], ln[1:]
+        if k == "f":
+            cur = {"i": None} if v.isdigit() else None
+            if cur is not None:
+                out[int(v)] = cur
+        elif cur is not None and k in "tin":
+            cur[k] = int(v) if k == "i" else v
+    assert out, f"lsof -p {hpid} listed no descriptors: {r.stderr}"
+    return out
+
+
+LSOF_TYPES = {"REG": {"file", "memfd"}, "DIR": {"dir"}, "CHR": {"device"}, "FIFO": {"pipe"},
+              "IPv4": {"socket"}, "IPv6": {"socket"}, "unix": {"socket"}, "sock": {"socket"},
+              "netlink": {"socket"}, "a_inode": {"anon"}}
+
+
+def check_against_lsof(hpid, got):
+    """ps_fds rows GOT ({fd: row}) against lsof -p HPID: the same descriptors,
+    the types, the names of paths, the inodes lsof knows."""
+    want = lsof(hpid)
+    problems = []
+    if set(got) != set(want):
+        problems.append(f"fds: ps_fds {sorted(got)}, lsof {sorted(want)}")
+    for fd in sorted(set(got) & set(want)):
+        g, w = got[fd], want[fd]
+        if g["type"] not in LSOF_TYPES.get(w.get("t"), {g["type"]}):
+            problems.append(f"fd {fd}: type {g['type']!r}, lsof {w.get('t')!r}")
+        if w.get("t") in ("REG", "DIR", "CHR") and g["target"] != w.get("n"):
+            problems.append(f"fd {fd}: target {g['target']!r}, lsof name {w.get('n')!r}")
+        if w["i"] is not None and g["inode"] != w["i"]:
+            problems.append(f"fd {fd}: inode {g['inode']}, lsof {w['i']}")
+    assert not problems, f"ps_fds of {hpid} against lsof:\n  " + "\n  ".join(problems)
+    return want
+
+
+SS_STATE = {"ESTAB": "ESTABLISHED", "UNCONN": "CLOSE", "LISTEN": "LISTEN"}
+
+
+def ss_lines(args, hpid, netns_of=None):
+    """ss ARGS -H (in the network namespace of NETNS_OF when given): the
+    lines of sockets HPID holds, as (fields, fd)."""
+    need("ss")
+    cmd = ["ss", *args, "-H"]
+    if netns_of:
+        need("nsenter")
+        cmd = ["nsenter", "-t", str(netns_of), "-n", *cmd]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=lib.HANG)
+    assert r.returncode == 0, f"{cmd}: {r.stderr}"
+    out = []
+    for ln in r.stdout.splitlines():
+        for m in re.finditer(rf"pid={hpid},fd=(\d+)", ln):
+            out.append((ln.split(), int(m.group(1))))
+    return out
+
+
+def endpoint(addr, port, family):
+    if addr is None:
+        return "[::]:*" if family == "inet6" else "0.0.0.0:*"
+    return f"[{addr}]:{port}" if family == "inet6" else f"{addr}:{port}"
+
+
+def check_against_ss(hpid, socks, netns_of=None):
+    """ps_sockets rows SOCKS ({fd: row}) of HPID against ss -tanpu and ss -xap."""
+    want = {}
+    for f, fd in ss_lines(["-tanpu"], hpid, netns_of):
+        want[fd] = (f[0], SS_STATE.get(f[1], f[1]), f[4], f[5])
+    for f, fd in ss_lines(["-xap"], hpid, netns_of):
+        want[fd] = ({"u_str": "stream", "u_dgr": "dgram", "u_seq": "seqpacket"}.get(f[0], f[0]),
+                    SS_STATE.get(f[1], f[1]), f[4], int(f[5]))
+    got = {}
+    for fd, r in socks.items():
+        if r["family"] in ("inet", "inet6") and r["proto"] in ("tcp", "udp"):
+            got[fd] = (r["proto"], r["state"], endpoint(r["local_addr"], r["local_port"], r["family"]),
+                       endpoint(r["remote_addr"], r["remote_port"], r["family"]))
+        elif r["family"] == "unix":
+            got[fd] = (r["proto"], r["state"], r["path"] or "*", r["inode"])
+    problems = [f"fd {fd}: ps_sockets {got.get(fd)}, ss {want.get(fd)}"
+                for fd in sorted(set(got) | set(want)) if got.get(fd) != want.get(fd)]
+    assert not problems, f"ps_sockets of {hpid} against ss:\n  " + "\n  ".join(problems)
+    return want
+
+
+# ---------------------------------------------------------------------------
+# What the holder opened
+
+
+def check_holder_fds(h, fds):
+    """ps_fds rows (by fd) of the holder against what it reported."""
+    i = h.info
+    want = {
+        i["file"][0]: ("file", i["file"][1], 0, 3, "O_RDWR|O_CLOEXEC"),
+        i["deleted"][0]: ("file", i["deleted"][1] + " (deleted)", 1, 5, "O_WRONLY|O_APPEND|O_CLOEXEC"),
+        i["dir"][0]: ("dir", i["dir"][1], 0, 0, "O_RDONLY|O_DIRECTORY|O_CLOEXEC"),
+        i["pipe"][0]: ("pipe", f"pipe:[{i['pipe'][2]}]", 0, 0, "O_RDONLY|O_CLOEXEC"),
+        i["pipe"][1]: ("pipe", f"pipe:[{i['pipe'][2]}]", 0, 0, "O_WRONLY|O_CLOEXEC"),
+        i["eventfd"]: ("anon", "anon_inode:[eventfd]", 0, 0, "O_RDWR|O_CLOEXEC"),
+    }
+    for k, ino in i["inodes"].items():
+        want[int(k)] = ("socket", f"socket:[{ino}]", 0, 0, "O_RDWR|O_CLOEXEC")
+    problems = []
+    for fd, (ty, target, deleted, pos, flags) in want.items():
+        r = fds.get(fd)
+        got = r and (r["type"], r["target"], r["deleted"], r["pos"], r["flags"])
+        if got != (ty, target, deleted, pos, flags):
+            problems.append(f"fd {fd}: got {got}, want {(ty, target, deleted, pos, flags)}")
+    assert fds[i["pipe"][0]]["inode"] == i["pipe"][2], fds[i["pipe"][0]]
+    st = os.stat(i["file"][1])
+    if fds[i["file"][0]]["inode"] != st.st_ino:
+        problems.append(f"file inode {fds[i['file'][0]]['inode']}, stat {st.st_ino}")
+    assert not problems, "ps_fds against what the holder opened:\n  " + "\n  ".join(problems)
+
+
+def check_holder_sockets(h, socks, in_ctr=False):
+    i = h.info
+    want = {
+        i["tcp4"][0]: ("inet", "tcp", "LISTEN", "127.0.0.1", i["tcp4"][1], None, None, None),
+        i["tcp6"][0]: ("inet6", "tcp", "LISTEN", "::1", i["tcp6"][1], None, None, None),
+        i["udp4"][0]: ("inet", "udp", "CLOSE", "127.0.0.1", i["udp4"][1], None, None, None),
+        i["udp6"][0]: ("inet6", "udp", "CLOSE", "::1", i["udp6"][1], None, None, None),
+        i["pair"][0]: ("inet", "tcp", "ESTABLISHED", "127.0.0.1", i["pair"][2], "127.0.0.1", i["pair"][3], None),
+        i["pair"][1]: ("inet", "tcp", "ESTABLISHED", "127.0.0.1", i["pair"][3], "127.0.0.1", i["pair"][2], None),
+        i["unix"][0]: ("unix", "stream", "LISTEN", None, None, None, None, i["unix"][3]),
+        i["unix"][1]: ("unix", "stream", "ESTABLISHED", None, None, None, None, None),
+        i["unix"][2]: ("unix", "stream", "ESTABLISHED", None, None, None, None, i["unix"][3]),
+    }
+    cols = ("family", "proto", "state", "local_addr", "local_port", "remote_addr", "remote_port", "path")
+    problems = []
+    for fd, w in want.items():
+        r = socks.get(fd)
+        got = r and tuple(r[c] for c in cols)
+        if got != w:
+            problems.append(f"fd {fd}: got {got}, want {w}")
+        elif r["ns_net"] != i["netns"] or r["inode"] != i["inodes"][str(fd)]:
+            problems.append(f"fd {fd}: ns_net {r['ns_net']} inode {r['inode']}, want {i['netns']} "
+                            f"{i['inodes'][str(fd)]}")
+    assert not problems, "ps_sockets against what the holder opened:\n  " + "\n  ".join(problems)
+
+
+FD_COLS = "pid, hpid, fd, type, target, inode, pos, flags, mnt_id, deleted"
+SOCK_COLS = ("pid, hpid, fd, inode, family, proto, state, local_addr, local_port, remote_addr, remote_port, "
+             "path, ns_net")
+
+
+def test_a_childs_descriptors_are_what_it_opened_and_what_lsof_sees():
+    with Holder() as h:
+        fds = by_fd(rows(f"SELECT {FD_COLS} FROM ps_fds WHERE pid = ?", h.hpid))
+        assert {(r["pid"], r["hpid"]) for r in fds.values()} == {(h.hpid, h.hpid)}, fds
+        check_holder_fds(h, fds)
+        check_against_lsof(h.hpid, fds)
+        # mnt_id names the mount in the holder's mountinfo
+        mounts = {int(ln.split()[0]) for ln in lib.read(f"/proc/{h.hpid}/mountinfo").splitlines()}
+        f = fds[h.info["file"][0]]
+        assert f["mnt_id"] in mounts, (f, sorted(mounts)[:20])
+
+
+def test_a_childs_sockets_are_what_it_opened_and_what_ss_sees():
+    with Holder() as h:
+        socks = by_fd(rows(f"SELECT {SOCK_COLS} FROM ps_sockets WHERE pid = ?", h.hpid))
+        check_holder_sockets(h, socks)
+        want = check_against_ss(h.hpid, socks)
+        assert len(want) >= 9, want
+        # only sockets: every socket descriptor of ps_fds, nothing else
+        sock_fds = {r[0] for r in q("SELECT fd FROM ps_fds WHERE pid = ? AND type = 'socket'", h.hpid)}
+        assert set(socks) == sock_fds, (sorted(socks), sorted(sock_fds))
+
+
+def test_the_same_in_a_container_with_its_own_network_namespace():
+    with Holder(container=True) as h, Holder() as host:
+        x = h.hpid
+        db = connect()
+        fds = by_fd(rows(f"SELECT {FD_COLS}, pidns FROM ps_fds(?) WHERE pid = 1", x, db=db))
+        assert {(r["pid"], r["hpid"], r["pidns"]) for r in fds.values()} == {(1, x, x)}, fds
+        check_holder_fds(h, fds)
+        check_against_lsof(x, fds)
+        socks = by_fd(rows(f"SELECT {SOCK_COLS} FROM ps_sockets(?)", x, db=db))
+        assert {(r["pid"], r["hpid"]) for r in socks.values()} == {(1, x)}, socks
+        check_holder_sockets(h, socks, in_ctr=True)
+        assert h.info["netns"] != host.info["netns"], "the container shares the host's network namespace"
+        check_against_ss(x, socks, netns_of=x)
+        # the host's ss does not know the container's listeners; ours shows them with the host pid
+        assert not ss_lines(["-tanpu"], x), "ss on the host lists the container's sockets"
+        host_view = by_fd(rows(f"SELECT {SOCK_COLS} FROM ps_sockets WHERE pid = ?", x, db=db))
+        assert {fd: (r["local_addr"], r["local_port"], r["ns_net"]) for fd, r in host_view.items()} == \
+            {fd: (r["local_addr"], r["local_port"], r["ns_net"]) for fd, r in socks.items()}
+        # both holders in one statement: each with its own namespace's tables
+        both = rows("SELECT hpid, ns_net, count(*) AS n FROM ps_sockets WHERE pidns IN (NULL, ?) "
+                    "AND hpid IN (?, ?) GROUP BY hpid, ns_net ORDER BY hpid", x, x, host.hpid, db=db)
+        assert {(r["hpid"], r["ns_net"]) for r in both} == {(x, h.info["netns"]), (host.hpid, host.info["netns"])}, \
+            both
+
+
+# ---------------------------------------------------------------------------
+# Privileges and hostile containers
+
+
+def nobody_ext(tmp):
+    """A copy of the extension that uid 65534 can load: its path without .so."""
+    os.chmod(tmp, 0o755)
+    src = lib.EXT if lib.EXT.endswith(".so") else lib.EXT + ".so"
+    dst = os.path.join(tmp, "ps.so")
+    shutil.copyfile(src, dst)
+    os.chmod(dst, 0o755)
+    return os.path.join(tmp, "ps")
+
+
+NOBODY_QUERY = r'''
+import json, os, sqlite3, sys
+db = sqlite3.connect(":memory:")
+db.enable_load_extension(True)
+db.load_extension(sys.argv[1])
+me, other = os.getpid(), int(sys.argv[2])
+r = os.open("/dev/null", os.O_RDONLY)
+out = {"me": me}
+out["mine"] = db.execute("SELECT fd, target FROM ps_fds WHERE pid = ?", (me,)).fetchall()
+out["other"] = db.execute("SELECT count(*) FROM ps_fds WHERE pid = ?", (other,)).fetchall()
+out["other_sockets"] = db.execute("SELECT count(*) FROM ps_sockets WHERE pid = ?", (other,)).fetchall()
+out["all"] = db.execute("SELECT DISTINCT hpid FROM ps_fds").fetchall()
+out["all_sockets"] = db.execute("SELECT DISTINCT hpid FROM ps_sockets").fetchall()
+print(json.dumps(out))
+'''
+
+
+def test_unprivileged_caller_sees_its_own_descriptors_and_no_error_for_others():
+    require_root()
+    try:
+        import pwd
+        pwd.getpwuid(65534)
+    except KeyError:
+        raise Skip("no user 65534 on this host")
+    tmp = tempfile.mkdtemp(prefix="fds-nobody-")
+    try:
+        ext = nobody_ext(tmp)
+        with Holder() as h:
+            r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                                "--inh-caps=-all", "--bounding-set=-all", PY, "-c", NOBODY_QUERY, ext, str(h.hpid)],
+                               capture_output=True, text=True, timeout=lib.HANG, cwd="/")
+            assert r.returncode == 0, f"as uid 65534: {r.stderr.strip()[-800:]}"
+            out = json.loads(r.stdout)
+            mine = dict(out["mine"])
+            assert mine.get(3) == "/dev/null" and 0 in mine, f"its own descriptors: {mine}"
+            assert out["other"] == [[0]] and out["other_sockets"] == [[0]], out
+            for key in ("all", "all_sockets"):
+                for (hp,) in out[key]:
+                    try:
+                        uid = lib.proc_status(hp)["Uid"].split()
+                    except OSError:
+                        continue  # gone since
+                    assert "65534" in uid, f"{key}: uid 65534 read the descriptors of {hp} (uids {uid})"
+            assert [out["me"]] in out["all"], out["all"]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def helper(name):
+    """A test helper of the build under test (beside PSNAP_EXT), else build/helpers."""
+    mine = os.path.join(os.path.dirname(lib.EXT), "helpers", name)
+    return mine if os.path.exists(mine) else lib.helper(name)
+
+
+FUSE_HOLDER = r'''
+import ctypes, os, sys, time
+x = int(sys.argv[1])
+fd = os.open(f"/proc/{x}/root/etc/file", os.O_RDONLY)  # answered: the daemon still serves
+libc = ctypes.CDLL(None, use_errno=True)
+ns = os.open(f"/proc/{x}/ns/pid", os.O_RDONLY)
+if libc.setns(ns, 0x20000000) != 0:  # CLONE_NEWPID: our next child is the container's
+    sys.exit("setns: " + os.strerror(ctypes.get_errno()))
+pid = os.fork()
+if pid == 0:
+    print(f"ready pid={os.getpid()} fd={fd}", flush=True)
+    time.sleep(1000)
+os.waitpid(pid, 0)
+'''
+
+
+def prove_stat_hangs(path, what):
+    """Positive control: stat -L PATH (what lsof does with /proc/PID/fd/N) from a fresh process must block."""
+    p = subprocess.Popen(["stat", "-L", path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        p.wait(1.0)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(10)
+        return
+    raise AssertionError(f"{what}: stat -L {path} did not block (exit {p.returncode}: "
+                         f"{p.stderr.read().decode().strip()})")
+
+
+def test_a_hung_fuse_file_held_open_in_a_container_never_blocks():
+    require_root()
+    from test_container import container
+    from test_trust import Driver, kill
+    with container() as c:
+        fuse = lib.start([helper("fusefile"), str(c.init), "/etc"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+        holder = None
+        try:
+            line = fuse.stdout.readline().decode()
+            assert line.startswith("ready"), f"fusefile: {line!r} {fuse.stderr.read().decode()}"
+            holder = lib.start([PY, "-c", FUSE_HOLDER, str(c.init)], stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            ready, _, _ = select.select([holder.stdout], [], [], lib.HANG)
+            line = holder.stdout.readline().decode() if ready else ""
+            assert line.startswith("ready"), f"the holder did not start: {line!r} {holder.stderr.read()}"
+            kv = dict(x.split("=") for x in line.split()[1:])
+            cpid, fd = int(kv["pid"]), int(kv["fd"])
+            hp = lib.descendants(holder.pid)[0]
+            # from now on the daemon answers nothing: stat of the fd (what lsof does) hangs
+            fuse.stdin.write(b"hang\n")
+            fuse.stdin.flush()
+            assert fuse.stdout.readline() == b"hung\n"
+            prove_stat_hangs(f"/proc/{hp}/fd/{fd}", "a FUSE file that no longer answers")
+            d = Driver()
+            for sql, args in ((f"SELECT {FD_COLS} FROM ps_fds(?)", (c.init,)),
+                              (f"SELECT {FD_COLS} FROM ps_fds WHERE pid = ?", (hp,)),
+                              (f"SELECT {SOCK_COLS} FROM ps_sockets(?)", (c.init,)),
+                              ("SELECT count(*) FROM ps_fds", ())):
+                r = d.sql(sql, *args, timeout=30)
+                assert r["res"][0] == "ok", f"{sql}: {r['res'][1]}"
+                assert r["secs"] < 10, f"{sql} took {r['secs']:.1f} s"
+            got = d.rows("SELECT pid, hpid, type, target, flags FROM ps_fds(?) WHERE fd = ? AND hpid = ?",
+                         c.init, fd, hp)
+            assert got == [(cpid, hp, "file", "/etc/file", "O_RDONLY|O_CLOEXEC")], got
+            assert d.exit() == 0
+        finally:
+            # the daemon first: a holder that exits sends FUSE_FLUSH, which waits for an answer
+            kill(fuse)
+            if holder:
+                kill(holder)
+
+
+# ---------------------------------------------------------------------------
+# Scale: each namespace's tables once per scan
+
+
+def strace_query(sql, args):
+    """Run SQL in a fresh python under strace: ({path: opens} of every
+    openat below a directory fd, the rows)."""
+    require_root()
+    need("strace")
+    tmp = tempfile.mkdtemp(prefix="fds-strace-")
+    try:
+        out = os.path.join(tmp, "trace")
+        script = ("import json, sqlite3, sys\n"
+                  "db = sqlite3.connect(':memory:'); db.enable_load_extension(True)\n"
+                  f"db.load_extension({lib.EXT!r})\n"
+                  "print(json.dumps(db.execute(sys.argv[1], json.loads(sys.argv[2])).fetchall()))\n")
+        r = subprocess.run(["strace", "-f", "-qq", "-e", "trace=openat", "-o", out, PY, "-c", script, sql,
+                            json.dumps(list(args))], capture_output=True, text=True, timeout=lib.HANG)
+        assert r.returncode == 0, r.stderr[-800:]
+        opens = {}
+        for ln in lib.read(out).splitlines():
+            m = re.search(r'openat\((\d+|AT_FDCWD), "([^"]*)"', ln)
+            if m and m.group(1) != "AT_FDCWD":
+                opens[m.group(2)] = opens.get(m.group(2), 0) + 1
+        return opens, json.loads(r.stdout)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def holds_socket(pid):
+    """Does PID (a python3) hold a socket yet?"""
+    try:
+        return lib.proc_stat(pid)[0] == "python3" and any(
+            os.readlink(f"/proc/{pid}/fd/{f}").startswith("socket:") for f in os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return False
+
+
+NETNS_PAIR = r'''
+ip link set lo up
+for i in 1 2 3; do python3 -c 'import socket, time; s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); time.sleep(1000)' & done
+wait
+'''
+
+
+def test_each_network_namespace_is_read_once_per_scan():
+    require_root()
+    need("unshare")
+    need("ip")
+    hosts = [lib.start([PY, "-c", "import socket, time; s = socket.socket(); s.bind(('127.0.0.1', 0)); "
+                                  "s.listen(); print(1, flush=True); time.sleep(1000)"],
+                       stdout=subprocess.PIPE) for _ in range(4)]
+    for p in hosts:
+        p.stdout.readline()
+    # a PID namespace too: its processes die with its init when the test ends
+    u = lib.start(["unshare", "--net", "--pid", "--kill-child", "--fork", "sh", "-c", NETNS_PAIR],
+                  stdin=subprocess.DEVNULL)
+    inner = lib.wait_for(lambda: (lambda v: v if len(v) == 3 else None)(
+        [k for k in lib.descendants(u.pid) if holds_socket(k)]),
+        timeout=lib.HANG, what="three listeners in a new network namespace")
+    pids = [p.pid for p in hosts] + inner
+    marks = ",".join("?" * len(pids))
+    opens, got = strace_query(f"SELECT hpid, state, ns_net FROM ps_sockets WHERE pid IN ({marks})", pids)
+    assert len(got) == 7 and {r[1] for r in got} == {"LISTEN"}, got
+    assert len({r[2] for r in got}) == 2, f"two network namespaces expected: {got}"
+    tables = ("tcp", "tcp6", "udp", "udp6", "unix", "netlink", "packet", "raw", "raw6")
+    reads = {t: opens.get(f"net/{t}", 0) for t in tables}
+    print(f"  7 processes in 2 network namespaces: table opens {reads}")
+    assert set(reads.values()) == {2}, f"each table read once per namespace (2): {reads}"
+    assert opens.get("fd", 0) == 7, f"fd/ directories opened: {opens.get('fd')}, want 7"
+    # one process: one fd/ directory, one set of tables
+    opens, got = strace_query("SELECT count(*) FROM ps_sockets WHERE pid = ?", [inner[0]])
+    assert got == [[1]] and opens.get("fd") == 1 and opens.get("net/tcp") == 1, (got, opens)
+    # every process: at most one read per namespace that holds sockets
+    opens, got = strace_query("SELECT count(*) FROM ps_sockets", [])
+    seen = set()
+    for n in os.listdir("/proc"):
+        try:
+            seen.add(os.stat(f"/proc/{n}/ns/net").st_ino)
+        except (OSError, ValueError):
+            pass
+    assert 2 <= opens.get("net/tcp", 0) <= len(seen), (opens.get("net/tcp"), len(seen))
+
+
+# ---------------------------------------------------------------------------
+# SQL: errors, DIRECTONLY, plans, listening.sql
+
+
+def sql_error(sql, *args, db=None):
+    db = db or connect()
+    try:
+        got = db.execute(sql, args).fetchall()
+    except sqlite3.Error as e:
+        return str(e)
+    raise AssertionError(f"{sql} gave no error but {got}")
+
+
+def test_errors_name_the_table_and_the_value():
+    for t in ("ps_fds", "ps_sockets"):
+        assert sql_error(f"SELECT * FROM {t}('abc')") == f"{t}: pidns must be a positive integer (a pid), not 'abc'"
+        assert sql_error(f"SELECT * FROM {t}(-3)") == f"{t}: pidns must be a positive integer (a pid), not '-3'"
+        assert sql_error(f"SELECT * FROM {t}(2147483647)").startswith(f"{t}: no process 2147483647")
+        db = connect()
+        db.execute(f"CREATE VIEW v AS SELECT * FROM {t}")
+        assert "unsafe use of virtual table" in sql_error("SELECT * FROM v", db=db)
+        db.execute(f"CREATE TEMP VIEW tv AS SELECT fd FROM {t} WHERE pid = {os.getpid()}")
+        assert db.execute("SELECT count(*) FROM tv").fetchone()[0] >= 1 or t == "ps_sockets"
+
+
+def plan(sql, *args, db=None):
+    db = db or connect()
+    return [r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, args)]
+
+
+def test_plans_use_pid_and_pidns():
+    me = os.getpid()
+    p = plan("SELECT * FROM ps_fds WHERE pid = ?", me)
+    assert any("INDEX 20:" in x for x in p), p  # pid = ?, and fdinfo
+    p = plan("SELECT fd FROM ps_fds WHERE pid = ?", me)
+    assert any("INDEX 4:" in x for x in p) and not any("INDEX 20" in x for x in p), p  # no fdinfo for fd
+    p = plan("SELECT * FROM ps_sockets WHERE pid IN (1, 2) AND pidns = ?", me)
+    assert any(re.search(r"INDEX (13|15)\b", x) for x in p), p
+    db = connect()
+    db.execute("CREATE TEMP TABLE containers(pid INTEGER)")
+    db.execute("INSERT INTO containers VALUES (?)", (me,))
+    p = plan("SELECT * FROM containers c JOIN ps_fds f ON f.pidns = c.pid", db=db)
+    assert p[0].startswith("SCAN c") and "INDEX 1" in p[1], p
+    got = q("SELECT count(*) FROM containers c JOIN ps_fds f ON f.pidns = c.pid WHERE f.pid = ?", me, db=db)
+    assert got[0][0] >= 3, got
+    # pid = 'x' matches nothing, not everything
+    assert q("SELECT count(*) FROM ps_fds WHERE pid = 'x'") == [(0,)]
+    # a process that has exited gives no rows, no error
+    p2 = subprocess.Popen(["true"])
+    p2.wait()
+    assert q("SELECT count(*) FROM ps_fds WHERE pid = ?", p2.pid) == [(0,)]
+
+
+def test_processes_that_exit_during_scans_are_skipped():
+    churn = lib.start(["sh", "-c", "while :; do sleep 0.01 & sleep 0.01 </dev/null & wait; done"],
+                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    db = connect()
+    for _ in range(20):
+        n = q("SELECT count(*), count(DISTINCT hpid) FROM ps_fds", db=db)[0]
+        assert n[0] > 0 and n[1] > 0, n
+        q("SELECT count(*) FROM ps_sockets", db=db)
+    churn.kill()
+
+
+def test_listening_view_lists_host_and_container_listeners():
+    with Holder(container=True) as h, Holder() as host:
+        db = connect()
+        with open(os.path.join(lib.ROOT, "sql", "listening.sql")) as f:
+            db.executescript(f.read())
+        want = {("tcp", "127.0.0.1", host.info["tcp4"][1]), ("tcp6", "::1", host.info["tcp6"][1]),
+                ("udp", "127.0.0.1", host.info["udp4"][1]), ("udp6", "::1", host.info["udp6"][1]),
+                ("unix", host.info["unix"][3], None)}
+        got = rows("SELECT * FROM listening WHERE pid = ?", host.hpid, db=db)
+        assert {(r["proto"], r["address"], r["port"]) for r in got} == want, got
+        assert {(r["user"], r["comm"], r["container"]) for r in got} == {("root", "python3", 1)}, got
+        got = rows("SELECT * FROM listening WHERE pidns = ?", h.hpid, db=db)
+        want = {("tcp", "127.0.0.1", h.info["tcp4"][1]), ("tcp6", "::1", h.info["tcp6"][1]),
+                ("udp", "127.0.0.1", h.info["udp4"][1]), ("udp6", "::1", h.info["udp6"][1]),
+                ("unix", h.info["unix"][3], None)}
+        assert {(r["proto"], r["address"], r["port"]) for r in got} == want, got
+        assert {(r["pid"], r["container"], r["pidns"]) for r in got} == {(1, h.hpid, h.hpid)}, got
+        # on the host scan the container's listeners show their host pid and container
+        got = rows("SELECT pid, container FROM listening WHERE pid = ?", h.hpid, db=db)
+        assert got and {(r["pid"], r["container"]) for r in got} == {(h.hpid, h.hpid)}, got
