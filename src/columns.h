@@ -79,6 +79,8 @@
   X(OOM_SCORE_ADJ, "oom_score_adj", "INTEGER", PSNAP_SRC_OOM_ADJ, 0, NULL, "OOMADJ", "oom_score_adj", "adjustment of the OOM score, -1000 to 1000", get_oom_score_adj) \
   X(CPUS_ALLOWED, "cpus_allowed", "TEXT", PSNAP_SRC_STATUS, 0, NULL, "CPUS", "status Cpus_allowed_list", "CPUs the process may run on (affinity), as a list: 0-3,6", get_cpus_allowed) \
   X(PSR, "psr", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PROCPS, NULL, "PSR", "stat (39)", "CPU the process last ran on", get_psr) \
+  X(CONTAINER, "container", "TEXT", PSNAP_SRC_CGROUP, 0, NULL, "CONTAINER", "cgroup (engine's path)", "container id (64 hex) that podman, docker, containerd or CRI-O wrote into the cgroup path; NULL otherwise", get_container) \
+  X(POD, "pod", "TEXT", PSNAP_SRC_CGROUP, 0, NULL, "POD", "cgroup (kubepods path)", "Kubernetes pod UID from the cgroup path; NULL otherwise", get_pod) \
   X(PCPU_NOW, "pcpu_now", "REAL", PSNAP_SRC_STAT | PSNAP_SRC_CPUNOW, 0, NULL, "%CPU NOW", "stat (14,15,22) read twice", "CPU use in percent of one CPU over the scan's interval: sample seconds, else since this connection's last scan of pcpu_now (NULL the first time)", get_pcpu_now) \
   X(PIDNS, "pidns", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "PIDNS", "argument", "a pid whose PID namespace to list (NULL: the caller's)", get_pidns) \
   X(SAMPLE, "sample", "REAL", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "SAMPLE", "argument", "seconds that pcpu_now measures over, 0.01 to 60 (NULL: since the last scan)", get_sample) \

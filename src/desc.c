@@ -340,6 +340,20 @@ static void get_psr(struct psnap *s, struct psnap_value *v) {
   if (s->st.processor >= 0) set_int(v, s->st.processor);
 }
 
+/* container, pod: the ids an engine wrote into the cgroup path. */
+static void container_of(struct psnap *s, struct psnap_value *v, int which) {
+  char id[PSNAP_CONTAINER_ID_LEN + 1], pod[PSNAP_POD_UID_LEN + 1];
+  const struct psnap_buf *b = &s->b[B_CGROUP];
+  int found = b->p ? psnap_parse_container(b->p, b->len, id, pod) : 0;
+  const char *t = which == 1 ? id : pod;
+  if (!(found & which) || scratch(s, sizeof id) < 0) return;
+  size_t n = strlen(t);
+  memcpy(s->scratch.p, t, n + 1);
+  set_text(v, s->scratch.p, n);
+}
+static void get_container(struct psnap *s, struct psnap_value *v) { container_of(s, v, 1); }
+static void get_pod(struct psnap *s, struct psnap_value *v) { container_of(s, v, 2); }
+
 /* pcpu_now: percent of one CPU over the scan's interval (cpunow.c). */
 static void get_pcpu_now(struct psnap *s, struct psnap_value *v) {
   double pct;

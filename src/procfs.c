@@ -245,6 +245,82 @@ int psnap_parse_long(const char *buf, size_t len, long long *v) {
   return p == end;
 }
 
+static int is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+
+/* A container id in one path component (its .scope cut): 1 and id, or 0. */
+static int component_id(const char *c, size_t n, char *id) {
+  static const char *const prefix[] = {"libpod-", "docker-", "cri-containerd-", "crio-", ""};
+  for (size_t k = 0; k < sizeof prefix / sizeof prefix[0]; k++) {
+    size_t pl = strlen(prefix[k]);
+    if (n != pl + PSNAP_CONTAINER_ID_LEN || memcmp(c, prefix[k], pl) != 0) continue;
+    size_t i = pl;
+    while (i < n && is_hex(c[i])) i++;
+    if (i != n) continue;
+    memcpy(id, c + pl, PSNAP_CONTAINER_ID_LEN);
+    id[PSNAP_CONTAINER_ID_LEN] = '\0';
+    return 1;
+  }
+  return 0;
+}
+
+/* A pod UID in one path component (its .slice cut): "pod<uid>" at the start
+   or after '-', the UID 32 hex digits in 8-4-4-4-12 groups, '-' or '_'. */
+static int component_pod(const char *c, size_t n, char *pod) {
+  if (n < 3 + PSNAP_POD_UID_LEN) return 0;
+  size_t p = n - 3 - PSNAP_POD_UID_LEN; /* the UID ends the component */
+  if (memcmp(c + p, "pod", 3) != 0 || (p > 0 && c[p - 1] != '-')) return 0;
+  const char *u = c + p + 3;
+  for (size_t i = 0; i < PSNAP_POD_UID_LEN; i++) {
+    int sep = i == 8 || i == 13 || i == 18 || i == 23;
+    if (sep ? (u[i] != '-' && u[i] != '_') : !is_hex(u[i])) return 0;
+  }
+  for (size_t i = 0; i < PSNAP_POD_UID_LEN; i++) pod[i] = u[i] == '_' ? '-' : u[i];
+  pod[PSNAP_POD_UID_LEN] = '\0';
+  return 1;
+}
+
+/* Container id and pod UID from a cgroup file (see procfs.h). */
+int psnap_parse_container(const char *buf, size_t len, char id[PSNAP_CONTAINER_ID_LEN + 1],
+                          char pod[PSNAP_POD_UID_LEN + 1]) {
+  int found = 0;
+  id[0] = pod[0] = '\0';
+  const char *p = buf, *end = buf + len;
+  while (p < end && !(found & 1)) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *le = nl ? nl : end;
+    /* "hierarchy:controllers:path" */
+    const char *c1 = memchr(p, ':', (size_t)(le - p));
+    const char *path = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
+    int line = 0;
+    char lid[PSNAP_CONTAINER_ID_LEN + 1], lpod[PSNAP_POD_UID_LEN + 1];
+    for (const char *c = path ? path + 1 : le; c < le;) {
+      const char *slash = memchr(c, '/', (size_t)(le - c));
+      const char *ce = slash ? slash : le;
+      size_t n = (size_t)(ce - c);
+      /* the outermost wins: a container may make cgroups below its own
+         (a delegated subtree), never above it */
+      if (!(line & 1) && n > 6 && memcmp(ce - 6, ".scope", 6) == 0 && component_id(c, n - 6, lid)) line |= 1;
+      if (!(line & 1) && component_id(c, n, lid)) line |= 1;
+      if (!(line & 2) && n > 6 && memcmp(ce - 6, ".slice", 6) == 0 && component_pod(c, n - 6, lpod)) line |= 2;
+      if (!(line & 2) && component_pod(c, n, lpod)) line |= 2;
+      c = ce + 1;
+    }
+    if (line & 1) {
+      memcpy(id, lid, sizeof lid);
+      found |= 1;
+      /* the pod of the line with the id, else none */
+      if (line & 2) memcpy(pod, lpod, sizeof lpod);
+      found = (found & 1) | (line & 2);
+    } else if ((line & 2) && !(found & 2)) {
+      memcpy(pod, lpod, sizeof lpod);
+      found |= 2;
+    }
+    p = le + 1;
+  }
+  if (!(found & 2)) pod[0] = '\0';
+  return found;
+}
+
 /* Next unsigned decimal in a list separated by spaces, tabs or commas. */
 int psnap_next_uint(const char **p, const char *end, unsigned long long *v) {
   const char *s = *p;

@@ -103,6 +103,22 @@ int psnap_parse_fields(const char *buf, size_t len, const char *const *keys, int
    before an optional newline: 1 with *v set, 0 when the text is not one. */
 int psnap_parse_long(const char *buf, size_t len, long long *v);
 
+/*
+** The container id and the Kubernetes pod UID that engines write into the
+** cgroup paths of /proc/PID/cgroup (v1 and v2): a path component that is
+** 64 hex digits, bare or after libpod-, docker-, cri-containerd- or crio-,
+** with or without systemd's .scope (libpod-conmon-, crio-conmon- are the
+** engines' monitors, not containers); a component "pod<uid>" or "...-pod<uid
+** with _ for ->.slice". The outermost id of the first line that has one
+** wins: a container may create cgroups below its own, never above.
+** id gets 64 hex digits and a NUL, pod 36 characters (with '-') and a NUL.
+** Returns 1 when an id was found, 2 when a pod, 3 both, 0 neither.
+*/
+#define PSNAP_CONTAINER_ID_LEN 64
+#define PSNAP_POD_UID_LEN 36
+int psnap_parse_container(const char *buf, size_t len, char id[PSNAP_CONTAINER_ID_LEN + 1],
+                          char pod[PSNAP_POD_UID_LEN + 1]);
+
 /* Next unsigned decimal from a separated list, advancing *p; 1 found, 0 end. */
 int psnap_next_uint(const char **p, const char *end, unsigned long long *v);
 /* The entry at index k of such a list ("NSpid:" levels): 1 found, 0 not. */

@@ -17,7 +17,7 @@ ROOT = lib.ROOT
 PSGO = ("user pid ppid pcpu etime tty time args comm group groups rgroup ruser nice pgid uid vsz rss "
         "state stime capamb capbnd capeff capinh capprm seccomp label hpid huser huid hgroup hgroups").split()
 EXTRA = ("ns_pid ns_mnt ns_net ns_user ns_uts ns_ipc ns_cgroup cgroup nlwp exe cwd wchan nopriv "
-         "seccomp_filters syscall pss uss swap shared pmem nfds oom_score oom_score_adj cpus_allowed psr pcpu_now "
+         "seccomp_filters syscall pss uss swap shared pmem nfds oom_score oom_score_adj cpus_allowed psr container pod pcpu_now "
          "rchar wchar read_bytes write_bytes syscr syscw").split()
 
 

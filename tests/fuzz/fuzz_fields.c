@@ -7,7 +7,8 @@
 ** start of a line with ':' after it, and a value equal to a reference
 ** scan of the first such line (saturated decimal after spaces or tabs).
 ** psnap_parse_long() accepts exactly "spaces, optional sign, digits" with
-** trailing newlines or NULs dropped.
+** trailing newlines or NULs dropped. psnap_parse_container() (a cgroup
+** file) gives well-formed ids and pod UIDs or empty strings.
 */
 #include <limits.h>
 
@@ -56,6 +57,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (r != -2) CHECK(v[i] == r);
   }
   CHECK(found == n);
+
+  /* psnap_parse_container: ids are 64 lower-case hex digits, pods 8-4-4-4-12 */
+  char id[PSNAP_CONTAINER_ID_LEN + 1], pod[PSNAP_POD_UID_LEN + 1];
+  int cf = psnap_parse_container(buf, size, id, pod);
+  CHECK(cf >= 0 && cf <= 3);
+  CHECK((cf & 1) ? strlen(id) == PSNAP_CONTAINER_ID_LEN && strspn(id, "0123456789abcdef") == PSNAP_CONTAINER_ID_LEN
+                 : id[0] == '\0');
+  CHECK((cf & 2) ? strlen(pod) == PSNAP_POD_UID_LEN && pod[8] == '-' && pod[13] == '-' && pod[18] == '-' &&
+                       pod[23] == '-' && strspn(pod, "0123456789abcdef-") == PSNAP_POD_UID_LEN
+                 : pod[0] == '\0');
 
   long long x;
   int ok = psnap_parse_long(buf, size, &x);

@@ -259,6 +259,44 @@ static void test_fields(void) {
         "long: empty, trailing junk, a lone sign");
 }
 
+/* Container ids and pod UIDs in cgroup paths recorded from each engine. */
+static void test_container(void) {
+  static const char *const H = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  char id[PSNAP_CONTAINER_ID_LEN + 1], pod[PSNAP_POD_UID_LEN + 1], text[512];
+  static const struct {
+    const char *fmt, *name;
+    int want;
+  } cases[] = {
+      {"0::/machine.slice/libpod-%s.scope\n", "podman, systemd, v2", 1},
+      {"0::/machine.slice/libpod-%s.scope/container\n", "podman, systemd, split cgroups", 1},
+      {"4:memory:/libpod_parent/libpod-%s\n0::/\n", "podman, cgroupfs, v1", 1},
+      {"0::/machine.slice/libpod-conmon-%s.scope\n", "podman's conmon: not the container", 0},
+      {"0::/system.slice/docker-%s.scope\n", "docker, systemd", 1},
+      {"12:pids:/docker/%s\n11:memory:/docker/%s\n", "docker, cgroupfs, v1", 1},
+      {"0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice/"
+       "cri-containerd-%s.scope\n",
+       "containerd, systemd, besteffort pod", 3},
+      {"0::/kubepods/besteffort/pod0a1b2c3d-4e5f-6789-abcd-ef0123456789/%s\n", "containerd, cgroupfs", 3},
+      {"0::/kubepods.slice/kubepods-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice/crio-%s.scope\n",
+       "CRI-O, guaranteed pod", 3},
+      {"0::/kubepods.slice/kubepods-pod0a1b2c3d_4e5f_6789_abcd_ef0123456789.slice/crio-conmon-%s.scope\n",
+       "CRI-O's conmon: the pod only", 2},
+      {"0::/user.slice/user-1000.slice/session-2.scope\n", "a login session", 0},
+      {"0::/docker/%.63s\n", "63 hex digits", 0},
+      {"0::/machine.slice/libpod-%s.scope/libpod-fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210\n",
+       "a cgroup the container made below its own names no other container", 1},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int n = snprintf(text, sizeof text, cases[i].fmt, H, H);
+    int got = psnap_parse_container(text, (size_t)n, id, pod);
+    int ok = got == cases[i].want && (!(got & 1) || strcmp(id, H) == 0) &&
+             (!(got & 2) || strcmp(pod, "0a1b2c3d-4e5f-6789-abcd-ef0123456789") == 0) && (got & 1 || !id[0]) &&
+             (got & 2 || !pod[0]);
+    if (!ok) printf("# %s: got %d id '%s' pod '%s'\n", cases[i].name, got, id, pod);
+    check(ok, cases[i].name);
+  }
+}
+
 /* The registry's layout past colUsed's 63 bits (see src/columns.h). */
 static void test_registry_layout(void) {
   int ok = 1, io = 0;
@@ -327,6 +365,7 @@ int main(void) {
   test_status_memory();
   test_fields();
   test_registry_layout();
+  test_container();
   test_idmap();
   test_idtab();
   test_caps();
