@@ -518,3 +518,4 @@ echo
 echo "Commands (cmdtime runs each with stdout on /dev/null; qtime cases are 'sql:' one connection,"
 echo "'fresh:' a new connection per run, 'floor:' a floor pass; X differs per phase):"
 for k in $(printf '%s\n' "${!CMD[@]}" | sort); do printf '  %-15s %s\n' "$k" "${CMD[$k]}"; done
+N=$N RUNS=$RUNS WARMUP=$WARMUP EXT=$EXT bench/sockets.sh || say "bench/sockets.sh (ps_sockets against ss -tanp, 10,000 sockets) failed"
