@@ -359,6 +359,9 @@ static void test_lazy(void) {
   check(opened_for(psnap_cols_src(1ull << PSNAP_COL_PMEM)) == 5, "lazy: pmem opens meminfo once, stat and status");
 }
 
+/* tests/unit/test_fds.c: fds.c and sockets.c, through this file's check() */
+void test_fds(void (*check)(int cond, const char *name));
+
 int main(void) {
   test_stat();
   test_status();
@@ -371,6 +374,7 @@ int main(void) {
   test_caps();
   test_readfd();
   test_lazy();
+  test_fds(check);
   printf("1..%d\n", n_test);
   return n_fail ? 1 : 0;
 }
