@@ -33,3 +33,22 @@ def test_host_processes_have_no_container():
     if any(k in cg for k in ("libpod", "docker", "containerd", "crio", "kubepods")):
         raise lib.Skip(f"the tests run inside a container: {cg.strip()}")
     assert q1("SELECT container, pod FROM ps WHERE pid = ?", me) == (None, None)
+
+
+def test_sql_podman_joins_podman_ps_json_with_ps():
+    """sql/podman.sql: `podman ps --format json` in a TEMP table, joined
+    with ps by container id: the container's processes, named."""
+    with Podman() as pm:
+        init = pm.start("psnap-sqlpm", argv=("sh", "-c", "sleep 1000 & exec sleep 1001"))
+        lib.wait_for(lambda: len(lib.children(init)) == 1, timeout=lib.HANG, what="the container's sleep")
+        doc = pm.run("ps", "--format", "json").stdout
+        db = lib.connect()
+        db.executescript(open(os.path.join(lib.ROOT, "sql", "podman.sql")).read())
+        db.execute("INSERT INTO podman_json VALUES (?)", (doc,))
+        rows = db.execute("SELECT name, pid, hpid, comm, args FROM podman_ps ORDER BY hpid").fetchall()
+        for r in rows:
+            print("  ", r)
+        kid = lib.children(init)[0]
+        assert sorted(r[2] for r in rows) == sorted([init, kid]), (rows, init, kid)
+        assert all(r[0] == "psnap-sqlpm" for r in rows), rows
+        assert {r[4] for r in rows} == {"sleep 1000", "sleep 1001"}, rows
