@@ -8,7 +8,8 @@
 #   scripts/deps.sh build   compiler, SQLite, libcap, libseccomp headers
 #   scripts/deps.sh test    build + procps, python3, sqlite3 shell, strace, clang,
 #                           podman + runc + busybox-static (ps_top against podman top),
-#                           python3-psutil (the oracle of the I/O columns)
+#                           python3-psutil (the oracle of the I/O columns),
+#                           lsof + iproute2 (ps_fds, ps_sockets against lsof and ss)
 #   scripts/deps.sh bench   test (the benchmark compares with psutil too)
 #   scripts/deps.sh lint    build + clang-format, clang-tidy, cppcheck
 set -eu
@@ -40,6 +41,10 @@ test|bench)
   have_cmd runc || add runc
   have_cmd busybox || add busybox-static
   /usr/bin/python3 -c "import psutil" >/dev/null 2>&1 || add python3-psutil
+  # tests/test_fds.py checks ps_fds and ps_sockets against lsof and ss (and
+  # ip for a container's loopback); bench/sockets.sh times ss -tanp
+  have_cmd lsof || add lsof
+  have_cmd ss || add iproute2
   ;;
 esac
 case $what in
