@@ -37,7 +37,8 @@
 **            the container without hpid, the error cases), with open and
 **            load: every allocation is failed in turn.
 **   scan     SELECT pid, comm FROM ps, SELECT * FROM ps(container),
-**            SELECT * FROM ps and SELECT * FROM ps_namespaces, which read
+**            SELECT * FROM ps, SELECT * FROM ps_namespaces, ps_fds and
+**            ps_sockets, which read
 **            every process: open, load and prepare
 **            run without failures (the same code is failed in the queries
 **            phase), then each allocation made while stepping is failed in
@@ -210,11 +211,19 @@ static const struct query queries[] = {
     {"SELECT ps_etime('x')", QUERIES, ERR, 0, 1},
     /* connect and plan only: the scan phase walks it */
     {"SELECT * FROM ps_namespaces WHERE 0", QUERIES, OK, 0, 1},
+    /* descriptors and sockets of one process (our parent: idle), of the container */
+    {"SELECT * FROM ps_fds WHERE pid = %2$d", QUERIES, OK, 0, 0},
+    {"SELECT * FROM ps_sockets WHERE pid IN (1, %2$d)", QUERIES, OK, 0, 0},
+    {"SELECT * FROM ps_fds(%3$d)", QUERIES, OK, 1, 0},
+    {"SELECT fd FROM ps_fds('x')", QUERIES, ERR, 0, 1},
+    {"SELECT fd FROM ps_sockets(4000000)", QUERIES, ERR, 0, 1},
     /* every process: failures while stepping only */
     {"SELECT pid, comm FROM ps", SCAN, OK, 0, 0},
     {"SELECT * FROM ps(%3$d)", SCAN, OK, 1, 1},
     {"SELECT * FROM ps", SCAN, OK, 0, 0},
     {"SELECT * FROM ps_namespaces", SCAN, OK, 0, 0},
+    {"SELECT * FROM ps_fds", SCAN, OK, 0, 0},
+    {"SELECT * FROM ps_sockets", SCAN, OK, 0, 0},
 };
 #define NQ ((int)(sizeof queries / sizeof queries[0]))
 
