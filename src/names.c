@@ -118,7 +118,8 @@ int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, si
   while ((de = readdir(d)) != NULL && *n < max) {
     if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
     struct stat st;
-    if (strlen(de->d_name) >= sizeof(*t)->name) continue;
+    size_t len = strlen(de->d_name);
+    if (len >= sizeof(*t)->name) continue;
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
     if (*n == cap) {
       size_t ncap = cap ? cap * 2 : 64;
@@ -131,7 +132,7 @@ int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, si
       cap = ncap;
     }
     (*t)[*n].rdev = st.st_rdev;
-    snprintf((*t)[*n].name, sizeof(*t)->name, "%s", de->d_name);
+    memcpy((*t)[*n].name, de->d_name, len + 1);
     (*n)++;
   }
   closedir(d);
