@@ -402,6 +402,66 @@ def test_unprivileged_caller_sees_its_own_descriptors_and_no_error_for_others():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+ROOTLESS_QUERY = r'''
+import json, os, sqlite3, subprocess, sys
+ext, holder, d = sys.argv[1], sys.argv[2], sys.argv[3]
+p = subprocess.Popen(["unshare", "--user", "--map-root-user", "--pid", "--fork", "--mount-proc", "--net",
+                      "--kill-child", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", sys.executable, "-c",
+                      holder, d], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+info = json.loads(p.stdout.readline())
+todo, hp = [p.pid], None
+while todo and hp is None:
+    k = todo.pop()
+    with open(f"/proc/{k}/task/{k}/children") as f:
+        kids = [int(x) for x in f.read().split()]
+    for c in kids:
+        with open(f"/proc/{c}/comm") as f:
+            if f.read().startswith("python"):
+                hp = c
+    todo += kids
+db = sqlite3.connect(":memory:")
+db.enable_load_extension(True)
+db.load_extension(ext)
+rows = db.execute("SELECT pid, hpid, fd, family, proto, state, local_addr, local_port FROM ps_sockets(?)",
+                  (hp,)).fetchall()
+print(json.dumps({"info": info, "hpid": hp, "rows": rows}))
+p.stdin.close()
+p.wait()
+'''
+
+
+def test_rootless_owner_lists_its_containers_sockets():
+    """uid 65534 without capabilities, its own unshare --user --pid --net:
+    no setns, no sock_diag, so the owner of a rootless container lists it."""
+    require_root()
+    need("unshare")
+    need("ip")
+    tmp = tempfile.mkdtemp(prefix="fds-rootless-")
+    try:
+        ext = nobody_ext(tmp)
+        work = os.path.join(tmp, "work")
+        os.mkdir(work)
+        os.chown(work, 65534, 65534)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+                            "--bounding-set=-all", PY, "-c", ROOTLESS_QUERY, ext, HOLDER, work],
+                           capture_output=True, text=True, timeout=lib.HANG, cwd="/")
+        if r.returncode != 0 and "unshare" in r.stderr and ("Operation not permitted" in r.stderr
+                                                          or "Permission denied" in r.stderr):
+            raise Skip(f"unprivileged user namespaces refused here: {r.stderr.strip()[-200:]}")
+        assert r.returncode == 0, f"as uid 65534: {r.stderr.strip()[-800:]}"
+        out = json.loads(r.stdout)
+        i, hp = out["info"], out["hpid"]
+        got = {tuple(x[2:]) for x in out["rows"] if x[3] in ("inet", "inet6")}
+        want = {(i["tcp4"][0], "inet", "tcp", "LISTEN", "127.0.0.1", i["tcp4"][1]),
+                (i["tcp6"][0], "inet6", "tcp", "LISTEN", "::1", i["tcp6"][1]),
+                (i["udp4"][0], "inet", "udp", "CLOSE", "127.0.0.1", i["udp4"][1]),
+                (i["udp6"][0], "inet6", "udp", "CLOSE", "::1", i["udp6"][1])}
+        assert want <= got, f"ps_sockets({hp}) as its rootless owner: {sorted(got)}, want {sorted(want)}"
+        assert {(x[0], x[1]) for x in out["rows"]} == {(1, hp)}, out["rows"]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def helper(name):
     """A test helper of the build under test (beside PSNAP_EXT), else build/helpers."""
     mine = os.path.join(os.path.dirname(lib.EXT), "helpers", name)
