@@ -15,7 +15,10 @@ a path and a connection to it. Then it waits for its stdin to close.
              rows and no error for others'; a file on a container's FUSE
              mount whose daemon stopped answering (helpers/fusefile.c), held
              open by a container process, never blocks SELECT * FROM
-             ps_fds(X), while a stat of the same fd (lsof) blocks
+             ps_fds(X), while a stat of the same fd (lsof) blocks; a unix
+             name with a newline that forges a row in /proc/net/unix makes
+             the claimed socket NULL, never changes it; the owner (uid 65534)
+             of a rootless unshare --user --net container lists its sockets
   scale      each network namespace's tables are read once per scan, counted
              with strace; WHERE pid = X opens one fd/ directory
   sql        listening.sql; errors, DIRECTONLY, plans
@@ -538,6 +541,54 @@ def test_a_hung_fuse_file_held_open_in_a_container_never_blocks():
             kill(fuse)
             if holder:
                 kill(holder)
+
+
+FORGER = r'''
+import os, socket, sys
+victims = [int(x) for x in sys.argv[1:]]
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen()
+victims.append(os.fstat(t.fileno()).st_ino)
+us = []
+for v in victims:
+    # an abstract unix name with a newline: /proc/net/unix shows the rest as a row claiming inode v
+    u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    u.bind(b"\0f\n0000000000000000: 00000002 00000000 00010000 0001 01 %d /forged" % v)
+    u.listen()
+    us.append(u)
+print(t.fileno(), os.fstat(t.fileno()).st_ino, flush=True)
+sys.stdin.read()
+'''
+
+
+def test_a_forged_unix_row_changes_no_socket():
+    """A process binds unix names holding a newline and a fake row that
+    claims the inode of its own TCP listener, and of a host listener (from a
+    container's network namespace). Its own listener becomes ambiguous
+    (NULLs), never a unix socket named /forged; the host's is untouched."""
+    require_root()
+    need("unshare")
+    with Holder() as host:
+        victim = host.info["inodes"][str(host.info["tcp4"][0])]
+        f = lib.start(["unshare", "--net", "--", PY, "-c", FORGER, str(victim)], stdin=subprocess.PIPE,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        ready, _, _ = select.select([f.stdout], [], [], lib.HANG)
+        line = f.stdout.readline().decode() if ready else ""
+        assert line, f"the forger did not start: {f.stderr.read()}"
+        fd, ino = (int(x) for x in line.split())
+        forged = [ln for ln in lib.read(f"/proc/{f.pid}/net/unix").splitlines() if ln.endswith("/forged")]
+        assert len(forged) == 2, f"the forged rows are not in the unix table: {forged}"
+        db = connect()
+        got = rows("SELECT fd, inode, family, proto, state, path FROM ps_sockets WHERE pid = ? AND fd = ?",
+                   f.pid, fd, db=db)
+        assert got == [{"fd": fd, "inode": ino, "family": None, "proto": None, "state": None, "path": None}], got
+        got = rows("SELECT family, proto, state, local_addr, local_port, path FROM ps_sockets "
+                   "WHERE pid IN (?, ?) AND inode = ?", f.pid, host.hpid, victim, db=db)
+        assert got == [{"family": "inet", "proto": "tcp", "state": "LISTEN", "local_addr": "127.0.0.1",
+                        "local_port": host.info["tcp4"][1], "path": None}], got
+        paths = {r[0] for r in q("SELECT path FROM ps_sockets WHERE pid = ? AND family = 'unix'", f.pid, db=db)}
+        assert paths == {"@f"}, paths
+        f.stdin.close()
+        f.wait(10)
 
 
 # ---------------------------------------------------------------------------
