@@ -109,6 +109,9 @@ ALL_MED=$(col 2 "$TMP/c.tsv" 1) ALL_MIN=$(col 2 "$TMP/c.tsv" 2) ALL_RSS=$(col 2 
 TCP_MED=$(col 3 "$TMP/c.tsv" 1) TCP_MIN=$(col 3 "$TMP/c.tsv" 2) TCP_RSS=$(col 3 "$TMP/c.tsv" 3)
 Q_MED=$(col 1 "$TMP/q.tsv" 1) Q_MIN=$(col 1 "$TMP/q.tsv" 2) Q_ROWS=$(col 1 "$TMP/q.tsv" 3)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else printf "-" }'; }
+fmt() { awk -v x="$1" 'BEGIN { if (x >= 100) printf "%.1f", x; else if (x >= 10) printf "%.2f", x; else printf "%.3f", x }'; }
+for v in SS_MED SS_MIN ALL_MED ALL_MIN TCP_MED TCP_MIN; do printf -v "$v" '%s' "$(fmt "${!v}")"; done
+[ "$Q_MED" = ERROR ] || { Q_MED=$(fmt "$Q_MED"); Q_MIN=$(fmt "$Q_MIN"); }
 
 echo
 echo "ps_sockets benchmark ($(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(date -u '+%Y-%m-%d %H:%M UTC'))"
@@ -122,7 +125,7 @@ printf '  %-58s %10s %10s %8s %8s %7s\n' "command     sqlite3: SELECT * FROM ps_
   "$(ratio "$ALL_MED" "$SS_MED")" "$ALL_RSS" "$ROWS_ALL"
 printf '  %-58s %10s %10s %8s %8s %7s\n' "command     sqlite3: ... WHERE proto = 'tcp'" "$TCP_MED" "$TCP_MIN" \
   "$(ratio "$TCP_MED" "$SS_MED")" "$TCP_RSS" "$ROWS_TCP"
-if [ "$(col 1 "$TMP/q.tsv" 1)" = ERROR ]; then
+if [ "$Q_MED" = ERROR ]; then
   printf '  %-58s %s\n' "in-process  SELECT * FROM ps_sockets" "$(col 1 "$TMP/q.tsv" 2)"
 else
   printf '  %-58s %10s %10s %8s %8s %7s\n' "in-process  SELECT * FROM ps_sockets" "$Q_MED" "$Q_MIN" \
