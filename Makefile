@@ -144,13 +144,13 @@ install: all
 	install -d $(DESTDIR)$(LIBDIR)/sqlite-ps $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PCDIR)
 	install -m 0755 $(B)/ps.so $(DESTDIR)$(LIBDIR)/sqlite-ps/ps.so
 	install -m 0644 $(B)/libpsnap.a $(DESTDIR)$(LIBDIR)/libpsnap.a
-	install -m 0644 src/psnap.h src/columns.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 src/psnap.h src/psfds.h src/columns.h $(DESTDIR)$(INCLUDEDIR)/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' psnap.pc.in > $(DESTDIR)$(PCDIR)/psnap.pc
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/sqlite-ps/ps.so $(DESTDIR)$(LIBDIR)/libpsnap.a \
-	      $(DESTDIR)$(INCLUDEDIR)/psnap.h $(DESTDIR)$(INCLUDEDIR)/columns.h $(DESTDIR)$(PCDIR)/psnap.pc
+	      $(DESTDIR)$(INCLUDEDIR)/psnap.h $(DESTDIR)$(INCLUDEDIR)/psfds.h $(DESTDIR)$(INCLUDEDIR)/columns.h $(DESTDIR)$(PCDIR)/psnap.pc
 	-rmdir $(DESTDIR)$(LIBDIR)/sqlite-ps
 
 format:

@@ -34,7 +34,11 @@ import lib
 from lib import Skip, connect, q, q1, require_root
 
 # Columns whose values change between two reads of the same process.
-VOLATILE = {"pcpu", "etime", "time"}
+# (pcpu_now: its polling baseline moves with every scan of one connection; pss
+# and uss with other processes' sharing; psr with scheduling; the io
+# counters and nfds with the process's own work)
+VOLATILE = {"pcpu", "etime", "time", "pcpu_now", "pss", "uss", "shared", "psr", "oom_score", "nfds",
+            "rchar", "wchar", "read_bytes", "write_bytes", "syscr", "syscw"}
 
 
 # ---------------------------------------------------------------------------

@@ -207,15 +207,16 @@ def test_extra_columns_match_proc():
     lib.wait_for(lambda: lib.proc_stat(p.pid)[1][0] == "S", timeout=lib.HANG, what="the child to pause")
     r = lib.row(p.pid, ", ".join(EXTRA))
     for ns in ("pid", "mnt", "net", "user", "uts", "ipc", "cgroup"):
-        assert r["ns_" + ns] == os.stat(f"/proc/{p.pid}/ns/{ns}").st_ino, ns
-    assert r["exe"] == os.readlink(f"/proc/{p.pid}/exe")
-    assert r["cwd"] == "/tmp"
-    assert r["nlwp"] == 2 == len(os.listdir(f"/proc/{p.pid}/task"))
+        assert r["ns_" + ns] == os.stat(f"/proc/{p.pid}/ns/{ns}").st_ino, (ns, r)
+    assert r["exe"] == os.readlink(f"/proc/{p.pid}/exe"), r
+    assert r["cwd"] == "/tmp", r
+    tasks = os.listdir(f"/proc/{p.pid}/task")
+    assert r["nlwp"] == 2 == len(tasks), (r, tasks)
     assert r["syscall"] == "pause", r["syscall"]
-    assert r["wchan"] == open(f"/proc/{p.pid}/wchan").read().strip()
+    assert r["wchan"] == open(f"/proc/{p.pid}/wchan").read().strip(), r
     status = open(f"/proc/{p.pid}/status").read()
-    assert r["nopriv"] == int(re.search(r"NoNewPrivs:\s*(\d+)", status).group(1))
-    assert r["seccomp_filters"] == int(re.search(r"Seccomp_filters:\s*(\d+)", status).group(1))
+    assert r["nopriv"] == int(re.search(r"NoNewPrivs:\s*(\d+)", status).group(1)), r
+    assert r["seccomp_filters"] == int(re.search(r"Seccomp_filters:\s*(\d+)", status).group(1)), r
     want = subprocess.run(["ps", "-o", "cgroup=", "-p", str(p.pid)], capture_output=True, text=True).stdout.strip()
     assert (r["cgroup"] or "-") == want, (r["cgroup"], want)
 
