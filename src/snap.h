@@ -7,9 +7,11 @@
 **   ns.c     views: which processes, in whose pids; the census; targets
 **   lend.c   the names a container lends, read by a helper thread
 **   names.c  the host's names (NSS, /dev) and terminal lookups
+**   cpunow.c pcpu_now: CPU times of two reads, the polling baseline
 **   procfs.c readers, parsers, the /proc walker, errors (procfs.h)
-** snap.c and desc.c use ns.c; ns.c uses lend.c and names.c; lend.c uses
-** names.c; all use procfs.c.
+** snap.c and desc.c use ns.c and cpunow.c; ns.c uses lend.c and names.c;
+** lend.c uses names.c; all use procfs.c. fds.c and sockets.c (psfds.h,
+** fdparse.h) stand beside them: procfs.c and the public API (psnap.h).
 */
 #ifndef PSNAP_SNAP_H
 #define PSNAP_SNAP_H
