@@ -1071,9 +1071,19 @@ def test_no_signal_handler_runs_on_an_extension_thread():
     with container() as c:
         ctl = sigstorm(c.init, 1, "--control")
         assert ctl["foreign"] > 0, f"--control: a thread of our own was not seen as foreign: {ctl}"
-        r = sigstorm(c.init, 3)
+        # Storms of 3 s until enough signals were aimed at helper threads: a
+        # helper lives a fraction of a millisecond per query, and a busy
+        # machine runs few queries (each walks the host's /proc).
+        rounds = []
+        while len(rounds) < 10 and sum(x["targeted"] for x in rounds) < 10:
+            rounds.append(sigstorm(c.init, 3))
+        r = {k: (min if k == "rows_min" else max if k == "rows_max" else sum)(x[k] for x in rounds)
+             for k in ("handlers", "foreign", "foreign_tkill", "mntns_other", "targeted", "queries", "errors",
+                       "rows_min", "rows_max")}
+        firsts = [x for x in rounds if x["foreign"] or x["mntns_other"] or x["errors"]] or rounds
+        r.update({k: firsts[0][k] for k in ("first_foreign", "first_mntns", "first_error")})
         print(f"  {r['handlers']} handlers, {r['targeted']} signals sent to threads of the extension, "
-              f"{r['queries']} queries")
+              f"{r['queries']} queries, {len(rounds)} storm(s) of 3 s")
         problems = []
         if r["handlers"] < 100 or r["targeted"] < 10:
             problems.append(f"only {r['handlers']} handlers ran and {r['targeted']} signals reached a thread "
