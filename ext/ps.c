@@ -247,70 +247,13 @@ static int push(long long **a, int *n, long long v) {
 }
 
 /*
-** The values of one argv slot: the value itself, or every value of an IN
-** list handed over whole. fn is called with each.
-*/
-static int each_value(sqlite3_value *arg, int whole, int (*fn)(ps_cursor *, sqlite3_value *), ps_cursor *c) {
-  if (!whole) return fn(c, arg);
-  sqlite3_value *v;
-  int rc;
-  for (rc = sqlite3_vtab_in_first(arg, &v); rc == SQLITE_OK && v; rc = sqlite3_vtab_in_next(arg, &v)) {
-    int r = fn(c, v);
-    if (r != SQLITE_OK) return r;
-  }
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
-/*
-** A value as it may appear in an error message: blobs as x'..' in hex,
-** text with bytes outside printable ASCII as '?', both cut at 32 bytes.
-*/
-static char *shown(sqlite3_value *v) {
-  const unsigned char *p;
-  int n;
-  sqlite3_str *s = sqlite3_str_new(NULL);
-  if (sqlite3_value_type(v) == SQLITE_BLOB) {
-    p = sqlite3_value_blob(v);
-    n = sqlite3_value_bytes(v);
-    sqlite3_str_appendall(s, "x'");
-    for (int i = 0; i < n && i < 32; i++) sqlite3_str_appendf(s, "%02x", p[i]);
-    sqlite3_str_appendall(s, n > 32 ? "...'" : "'");
-  } else {
-    p = sqlite3_value_text(v);
-    n = sqlite3_value_bytes(v);
-    sqlite3_str_appendchar(s, 1, '\'');
-    for (int i = 0; p && i < n && i < 32; i++)
-      sqlite3_str_appendchar(s, 1, p[i] >= 32 && p[i] < 127 ? (char)p[i] : '?');
-    sqlite3_str_appendall(s, n > 32 ? "...'" : "'");
-  }
-  return sqlite3_str_finish(s);
-}
-
-/*
-** A value as a whole number: integers, integral reals and text that reads
-** as one ('12', '12.0'). Returns 1 and sets *x, or 0.
-*/
-static int whole(sqlite3_value *v, long long *x) {
-  int t = sqlite3_value_numeric_type(v);
-  if (t == SQLITE_INTEGER) {
-    *x = sqlite3_value_int64(v);
-    return 1;
-  }
-  double r = sqlite3_value_double(v);
-  if (t == SQLITE_FLOAT && r >= -9.2e18 && r <= 9.2e18 && r == (double)(long long)r) {
-    *x = (long long)r;
-    return 1;
-  }
-  return 0;
-}
-
-/*
 ** One pidns value: NULL is the caller's namespace; otherwise a positive
 ** integer, resolved once (psnap_target_resolve words its errors). Values
 ** whose PID namespace is already in the list are dropped, so each
 ** namespace is snapshot once and no process appears twice.
 */
-static int add_target(ps_cursor *c, sqlite3_value *v) {
+static int add_target(void *ctx, sqlite3_value *v) {
+  ps_cursor *c = ctx;
   sqlite3_vtab *vt = c->base.pVtab;
   long long x = 0;
   struct psnap_target t = {0};
@@ -322,8 +265,8 @@ static int add_target(ps_cursor *c, sqlite3_value *v) {
     c->ntargets = 1;
     return SQLITE_OK;
   }
-  if (sqlite3_value_type(v) != SQLITE_NULL && (!whole(v, &x) || x <= 0)) {
-    char *what = shown(v);
+  if (sqlite3_value_type(v) != SQLITE_NULL && (!ps_value_whole(v, &x) || x <= 0)) {
+    char *what = ps_value_shown(v);
     if (!what) return SQLITE_NOMEM;
     int rc = set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", what);
     sqlite3_free(what);
@@ -343,9 +286,10 @@ static int add_target(ps_cursor *c, sqlite3_value *v) {
 }
 
 /* One pid value: whole numbers only (pid = 'x' matches nothing). */
-static int add_pid(ps_cursor *c, sqlite3_value *v) {
+static int add_pid(void *ctx, sqlite3_value *v) {
+  ps_cursor *c = ctx;
   long long x;
-  if (!whole(v, &x)) return SQLITE_OK;
+  if (!ps_value_whole(v, &x)) return SQLITE_OK;
   return push(&c->pids, &c->npids, x);
 }
 
@@ -410,7 +354,7 @@ static int set_sample(ps_cursor *c, sqlite3_value *v) {
     c->sample = x;
     return SQLITE_OK;
   }
-  char *what = shown(v);
+  char *what = ps_value_shown(v);
   if (!what) return SQLITE_NOMEM;
   int rc = set_error(c->base.pVtab, "ps: sample must be a number of seconds from 0.01 to 60, not %s", what);
   sqlite3_free(what);
@@ -431,7 +375,7 @@ static int psFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, in
   int a = 0, rc = SQLITE_OK;
   if (idxNum & IDX_PIDNS) {
     if (a >= argc) return SQLITE_ERROR;
-    rc = each_value(argv[a++], idxNum & IDX_PIDNS_IN, add_target, c);
+    rc = ps_value_each(argv[a++], idxNum & IDX_PIDNS_IN, add_target, c);
   } else {
     rc = add_target(c, NULL);
   }
@@ -442,7 +386,7 @@ static int psFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, in
   if (rc == SQLITE_OK && (idxNum & IDX_PID)) {
     if (a >= argc) return SQLITE_ERROR;
     c->npids = 0;
-    rc = each_value(argv[a++], idxNum & IDX_PID_IN, add_pid, c);
+    rc = ps_value_each(argv[a++], idxNum & IDX_PID_IN, add_pid, c);
     if (rc == SQLITE_OK && !c->pids) {
       /* no usable pid value: an empty list, not a full scan */
       c->pids = sqlite3_malloc(sizeof *c->pids);

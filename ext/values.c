@@ -3,8 +3,7 @@
 ** a value shown safely in an error message, a value as a whole number, and
 ** each value of an IN list handed over whole (sqlite3_vtab_in).
 **
-** Used by ext/fds.c (ps_fds, ps_sockets). ext/ps.c keeps its own static
-** copies of the first two (shown(), whole()), with the same rules.
+** Used by ext/ps.c (ps) and ext/fds.c (ps_fds, ps_sockets).
 */
 #include "ps.h"
 
