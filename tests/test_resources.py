@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
 import lib
 from lib import Skip, connect, q, q1, start
@@ -237,8 +238,17 @@ def test_unreadable_sources_are_null_for_an_unprivileged_caller():
     p = idle_child()
     sql = f"SELECT quote(pss), quote(uss), quote(nfds), quote(rchar), quote(syscw), quote(oom_score), " \
           f"quote(swap), quote(psr) FROM ps WHERE pid = {p.pid}"
-    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sqlite3", ":memory:",
-                        "-cmd", f".load {lib.EXT}", sql], capture_output=True, text=True)
+    # a copy nobody can read: the clone may live in a directory of mode 0700
+    tmp = tempfile.mkdtemp(prefix="res-nobody-")
+    try:
+        os.chmod(tmp, 0o755)
+        ext = os.path.join(tmp, "ps.so")
+        shutil.copyfile(lib.EXT if lib.EXT.endswith(".so") else lib.EXT + ".so", ext)
+        os.chmod(ext, 0o755)
+        r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "sqlite3", ":memory:",
+                            "-cmd", f".load {ext}", sql], capture_output=True, text=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     assert r.returncode == 0, r.stderr
     vals = r.stdout.strip().split("|")
     assert vals[:5] == ["NULL"] * 5, vals
