@@ -1,5 +1,6 @@
 /*
-** ps.c: the `ps` virtual table, one row per process.
+** ps.c: the `ps` virtual table, one row per process, and `ps_threads`, one
+** row per thread.
 **
 **   .load build/ps
 **   SELECT user, pid, ppid, pcpu, etime, tty, time, args FROM ps;
@@ -32,6 +33,26 @@
 ** statement share one census of /proc (which process is in which PID
 ** namespace): a join over N containers walks /proc once.
 **
+** ps_threads is the same table over threads: one row per entry of
+** /proc/PID/task of every process the view lists, read from the thread's
+** own files (task/TID/stat, status, wchan, syscall), with the same hidden
+** pidns and sample, and the same rules:
+**
+**   SELECT tid, comm, state, pcpu_now FROM ps_threads(NULL, 0.5) WHERE pid = 1234;
+**   SELECT pid, tid, comm, wchan, syscall FROM ps_threads WHERE state = 'D';
+**   SELECT pid, count(*) FROM ps_threads GROUP BY pid ORDER BY 2 DESC LIMIT 5;
+**   SELECT pid, tid, htid, comm FROM ps_threads(1234);      -- a container's threads
+**
+**   CREATE TABLE ps_threads(pid, tid, hpid, htid, comm, state, time, pcpu,
+**     pcpu_now, nice, priority, psr, wchan, syscall, voluntary_switches,
+**     involuntary_switches, pidns HIDDEN, sample HIDDEN)
+** (types and meanings in src/columns.h, PSNAP_THREAD_COLUMNS). pid and tid
+** are the view's (a container's: NSpid at its level), hpid and htid the
+** host's. WHERE pid = X reads only the tasks of process X. time and pcpu
+** are the thread's own, the main thread's too: ps -L shows the process's
+** totals on that row. pcpu_now's polling baseline is the connection's, kept
+** apart from ps's.
+**
 ** idxNum bits, set by xBestIndex and read by xFilter:
 **   0x001  pidns = ?           one argv value
 **   0x002  pidns IN (...)      the whole list in one argv value (sqlite3_vtab_in)
@@ -63,19 +84,43 @@
 
 typedef struct ps_cursor ps_cursor;
 
-/* What a connection sets: shared by the table and ps_deadline(). */
-struct ps_conn {
-  unsigned deadline_ms;       /* for a container's names */
+/* What differs between ps and ps_threads: the registry and its indexes. */
+struct ps_table {
+  const char *name;              /* in error messages */
+  const struct psnap_desc *cols; /* the registry (columns.h) */
+  int ncols;
+  int pid, pidns, sample; /* indexes of those columns */
+  int threads;            /* psnap_cfg.threads */
+  unsigned (*src)(uint64_t colused);
+};
+static const struct ps_table ps_def = {
+    "ps", psnap_cols, PSNAP_COL__COUNT, PSNAP_COL_PID, PSNAP_COL_PIDNS, PSNAP_COL_SAMPLE, 0, psnap_cols_src};
+static const struct ps_table threads_def = {
+    "ps_threads",         psnap_thread_cols, PSNAP_TCOL__COUNT, PSNAP_TCOL_PID, PSNAP_TCOL_PIDNS, PSNAP_TCOL_SAMPLE, 1,
+    psnap_thread_cols_src};
+
+struct ps_conn;
+/* A table of a connection: the module's aux. */
+struct ps_aux {
+  struct ps_conn *conn;
+  const struct ps_table *t;
   struct psnap_cpuhist *hist; /* pcpu_now's polling baseline: the last scan's CPU times */
+};
+
+/* What a connection sets: shared by the tables and ps_deadline(). */
+struct ps_conn {
+  unsigned deadline_ms; /* for a container's names */
+  struct ps_aux ps, threads;
 };
 
 typedef struct ps_vtab {
   sqlite3_vtab base; /* Base class - must be first */
-  struct ps_conn *conn;
+  struct ps_aux *aux;
 } ps_vtab;
 
 struct ps_cursor {
   sqlite3_vtab_cursor base;     /* Base class - must be first */
+  const struct ps_table *t;     /* ps or ps_threads */
   struct psnap *snap;           /* The snapshot being read, or NULL */
   struct psnap_census *census;  /* Shared by the snapshots of this statement */
   unsigned src;                 /* Sources to read (from idxStr) */
@@ -89,21 +134,24 @@ struct ps_cursor {
 };
 
 /*
-** Replace the vtab's error message (freeing the old one). Returns
-** SQLITE_ERROR, or SQLITE_NOMEM when the message itself could not be made.
+** Replace the vtab's error message (freeing the old one) with "TABLE: "
+** and fmt, one %s being msg. Returns SQLITE_ERROR, or SQLITE_NOMEM when
+** the message itself could not be made.
 */
 static int set_error(sqlite3_vtab *vt, const char *fmt, const char *msg) {
   sqlite3_free(vt->zErrMsg);
-  vt->zErrMsg = sqlite3_mprintf(fmt, msg);
+  char *m = sqlite3_mprintf(fmt, msg);
+  vt->zErrMsg = m ? sqlite3_mprintf("%s: %s", ((ps_vtab *)vt)->aux->t->name, m) : NULL;
+  sqlite3_free(m);
   return vt->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
 /* Build "CREATE TABLE x(...)" from the column registry. */
-static char *schema(void) {
+static char *schema(const struct ps_table *t) {
   sqlite3_str *s = sqlite3_str_new(NULL);
   sqlite3_str_appendall(s, "CREATE TABLE x(");
-  for (int i = 0; i < PSNAP_COL__COUNT; i++) {
-    const struct psnap_desc *d = &psnap_cols[i];
+  for (int i = 0; i < t->ncols; i++) {
+    const struct psnap_desc *d = &t->cols[i];
     sqlite3_str_appendf(s, "%s\"%w\" %s%s", i ? ", " : "", d->name, d->type,
                         (d->flags & PSNAP_F_HIDDEN) ? " HIDDEN" : "");
   }
@@ -114,19 +162,20 @@ static char *schema(void) {
 /* xConnect (also xCreate-less: the table is eponymous-only). */
 static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)argc, (void)argv;
-  char *sql = schema();
+  struct ps_aux *a = aux;
+  char *sql = schema(a->t);
   if (!sql) return SQLITE_NOMEM;
   int rc = sqlite3_declare_vtab(db, sql);
   sqlite3_free(sql);
   if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("ps: cannot declare the table: %s", sqlite3_errmsg(db));
+    *pzErr = sqlite3_mprintf("%s: cannot declare the table: %s", a->t->name, sqlite3_errmsg(db));
     return rc;
   }
   if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
   ps_vtab *vt = sqlite3_malloc(sizeof *vt);
   if (!vt) return SQLITE_NOMEM;
   memset(vt, 0, sizeof *vt);
-  vt->conn = aux;
+  vt->aux = a;
   *ppVtab = &vt->base;
   return SQLITE_OK;
 }
@@ -144,23 +193,23 @@ static int psDisconnect(sqlite3_vtab *pVtab) {
 ** order) makes the plan unusable: scanning the host there would be wrong.
 */
 static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
-  (void)pVtab;
+  const struct ps_table *t = ((ps_vtab *)pVtab)->aux->t;
   int ipidns = -1, ipid = -1, isample = -1, pidns_unusable = 0, sample_unusable = 0;
   int in_ok = sqlite3_libversion_number() >= 3038000;
   for (int i = 0; i < info->nConstraint; i++) {
     const struct sqlite3_index_constraint *c = &info->aConstraint[i];
     if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (c->iColumn == PSNAP_COL_PIDNS) {
+    if (c->iColumn == t->pidns) {
       if (!c->usable)
         pidns_unusable = 1;
       else if (ipidns < 0)
         ipidns = i;
-    } else if (c->iColumn == PSNAP_COL_SAMPLE) {
+    } else if (c->iColumn == t->sample) {
       if (!c->usable)
         sample_unusable = 1;
       else if (isample < 0)
         isample = i;
-    } else if (c->iColumn == PSNAP_COL_PID && c->usable && ipid < 0) {
+    } else if (c->iColumn == t->pid && c->usable && ipid < 0) {
       ipid = i;
     }
   }
@@ -195,11 +244,12 @@ static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
       sqlite3_vtab_in(info, ipid, 1);
       idx |= IDX_PID_IN;
       rows = 10, cost = 100;
-    } else if (!(idx & IDX_PIDNS_IN)) {
+    } else if (!(idx & IDX_PIDNS_IN) && !t->threads) { /* a process has one row, not its threads */
       info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
     }
+    if (t->threads) rows *= 10, cost *= 10;
   }
-  info->idxStr = sqlite3_mprintf("src=%x", psnap_cols_src(info->colUsed));
+  info->idxStr = sqlite3_mprintf("src=%x", t->src(info->colUsed));
   if (!info->idxStr) return SQLITE_NOMEM;
   info->needToFreeIdxStr = 1;
   info->idxNum = idx;
@@ -209,10 +259,10 @@ static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
 }
 
 static int psOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
-  (void)pVtab;
   ps_cursor *c = sqlite3_malloc(sizeof *c);
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
+  c->t = ((ps_vtab *)pVtab)->aux->t;
   *ppCursor = &c->base;
   return SQLITE_OK;
 }
@@ -268,13 +318,13 @@ static int add_target(void *ctx, sqlite3_value *v) {
   if (sqlite3_value_type(v) != SQLITE_NULL && (!ps_value_whole(v, &x) || x <= 0)) {
     char *what = ps_value_shown(v);
     if (!what) return SQLITE_NOMEM;
-    int rc = set_error(vt, "ps: pidns must be a positive integer (a pid), not %s", what);
+    int rc = set_error(vt, "pidns must be a positive integer (a pid), not %s", what);
     sqlite3_free(what);
     return rc;
   }
   /* NULL names the caller's namespace: resolve our own pid for its inode */
   if (psnap_target_resolve(x ? x : (long long)getpid(), &t, &err) < 0)
-    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(vt, "ps: %s", err.msg);
+    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(vt, "%s", err.msg);
   if (!x) t.pid = 0;
   for (int i = 0; i < c->ntargets; i++)
     if (c->targets[i].ns == t.ns) return SQLITE_OK;
@@ -301,21 +351,22 @@ static int open_target(ps_cursor *c) {
   const struct psnap_target *t = &c->targets[c->itarget];
   struct psnap_err err = {0};
   if (t->level > 0 && !c->census && psnap_census_take(&c->census, &err) < 0)
-    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(c->base.pVtab, "ps: %s", err.msg);
-  struct ps_conn *conn = ((ps_vtab *)c->base.pVtab)->conn;
+    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(c->base.pVtab, "%s", err.msg);
+  struct ps_aux *aux = ((ps_vtab *)c->base.pVtab)->aux;
   struct psnap_cfg cfg = {.src = c->src,
                           .target = t,
                           .census = c->census,
-                          .deadline_ms = conn->deadline_ms,
+                          .deadline_ms = aux->conn->deadline_ms,
                           .sample = c->sample,
-                          .hist = conn->hist};
+                          .hist = aux->hist,
+                          .threads = c->t->threads};
   if (c->pids) {
     cfg.pids = c->pids;
     cfg.npids = (size_t)c->npids;
   }
   int rc = psnap_open(&c->snap, &cfg, &err);
   if (rc == -ENOMEM) return SQLITE_NOMEM;
-  if (rc < 0) return set_error(c->base.pVtab, "ps: %s", err.msg);
+  if (rc < 0) return set_error(c->base.pVtab, "%s", err.msg);
   return SQLITE_OK;
 }
 
@@ -334,7 +385,7 @@ static int advance(ps_cursor *c) {
     if (r > 0) return SQLITE_OK;
     if (r < 0) {
       if (r == -ENOMEM) return SQLITE_NOMEM;
-      return set_error(c->base.pVtab, "ps: %s", psnap_error(c->snap)->msg);
+      return set_error(c->base.pVtab, "%s", psnap_error(c->snap)->msg);
     }
     psnap_close(c->snap);
     c->snap = NULL;
@@ -356,7 +407,7 @@ static int set_sample(ps_cursor *c, sqlite3_value *v) {
   }
   char *what = ps_value_shown(v);
   if (!what) return SQLITE_NOMEM;
-  int rc = set_error(c->base.pVtab, "ps: sample must be a number of seconds from 0.01 to 60, not %s", what);
+  int rc = set_error(c->base.pVtab, "sample must be a number of seconds from 0.01 to 60, not %s", what);
   sqlite3_free(what);
   return rc;
 }
@@ -472,25 +523,30 @@ static void ps_deadline(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_double(ctx, before);
 }
 
-/* Free what a connection set: with the module. */
+/* Free what a connection set: with the ps module (conn->ps is its aux). */
 static void conn_free(void *p) {
-  struct ps_conn *conn = p;
-  psnap_cpuhist_free(conn->hist);
+  struct ps_conn *conn = ((struct ps_aux *)p)->conn;
+  psnap_cpuhist_free(conn->ps.hist);
+  psnap_cpuhist_free(conn->threads.hist);
   sqlite3_free(conn);
 }
 
-/* Register the ps table and ps_deadline() on a connection. */
+/* Register the ps and ps_threads tables and ps_deadline() on a connection. */
 int ps_register_table(sqlite3 *db) {
   struct ps_conn *conn = sqlite3_malloc(sizeof *conn);
   if (!conn) return SQLITE_NOMEM;
+  memset(conn, 0, sizeof *conn);
   conn->deadline_ms = PSNAP_DEADLINE_MS;
-  conn->hist = psnap_cpuhist_new();
-  if (!conn->hist) {
-    sqlite3_free(conn);
+  conn->ps = (struct ps_aux){conn, &ps_def, psnap_cpuhist_new()};
+  conn->threads = (struct ps_aux){conn, &threads_def, psnap_cpuhist_new()};
+  if (!conn->ps.hist || !conn->threads.hist) {
+    conn_free(&conn->ps);
     return SQLITE_NOMEM;
   }
-  /* the module owns conn: freed with the connection, or now on failure */
-  int rc = sqlite3_create_module_v2(db, "ps", &ps_module, conn, conn_free);
+  /* the ps module owns conn: freed with the connection, or now on failure;
+     ps_threads' aux lives in conn and has no destructor of its own */
+  int rc = sqlite3_create_module_v2(db, "ps", &ps_module, &conn->ps, conn_free);
+  if (rc == SQLITE_OK) rc = sqlite3_create_module_v2(db, "ps_threads", &ps_module, &conn->threads, NULL);
   if (rc != SQLITE_OK) return rc;
   rc = sqlite3_create_function(db, "ps_deadline", 0, SQLITE_UTF8 | SQLITE_DIRECTONLY, conn, ps_deadline, 0, 0);
   if (rc == SQLITE_OK)

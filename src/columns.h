@@ -90,6 +90,33 @@
   X(WRITE_BYTES, "write_bytes", "INTEGER", PSNAP_SRC_IO, 0, NULL, "WRITE", "io write_bytes", "bytes the process caused to be written to storage; NULL unless ptrace-readable", get_write_bytes) \
   X(SYSCR, "syscr", "INTEGER", PSNAP_SRC_IO, 0, NULL, "SYSCR", "io syscr", "read system calls; NULL unless ptrace-readable", get_syscr) \
   X(SYSCW, "syscw", "INTEGER", PSNAP_SRC_IO, 0, NULL, "SYSCW", "io syscw", "write system calls; NULL unless ptrace-readable", get_syscw)
+
+/*
+** The columns of ps_threads, one row per thread (task), in table order; the
+** same fields as above. A shared name has the same meaning and getter, read
+** from the thread's own files below /proc/PID/task/TID; pid and hpid are
+** its process's. The sources here are a thread's: stat, status, wchan,
+** syscall (and the per-scan CPUNOW).
+*/
+#define PSNAP_THREAD_COLUMNS(X) \
+  X(PID, "pid", "INTEGER", PSNAP_SRC_STAT, 0, NULL, "PID", "the process's NSpid at the view's level", "the process (thread group) the thread belongs to, as the view sees it", get_pid) \
+  X(TID, "tid", "INTEGER", PSNAP_SRC_STAT, 0, NULL, "LWP", "task/TID, status NSpid", "thread id, as the view sees it (ps -L's LWP)", get_tid) \
+  X(HPID, "hpid", "INTEGER", PSNAP_SRC_STAT, 0, NULL, "HPID", "the caller's /proc", "the process's pid on the host", get_hpid) \
+  X(HTID, "htid", "INTEGER", PSNAP_SRC_STAT, 0, NULL, "HTID", "the caller's /proc", "thread id on the host", get_htid) \
+  X(COMM, "comm", "TEXT", PSNAP_SRC_STAT, 0, NULL, "COMMAND", "stat (2)", "thread name (at most 15 bytes; pthread_setname_np)", get_comm) \
+  X(STATE, "state", "TEXT", PSNAP_SRC_STAT, 0, NULL, "S", "stat (3)", "state: R S D Z T t X I", get_state) \
+  X(TIME, "time", "REAL", PSNAP_SRC_STAT, 0, NULL, "TIME", "stat (14,15)", "CPU time the thread used, user + system, in seconds", get_time) \
+  X(PCPU, "pcpu", "REAL", PSNAP_SRC_STAT, 0, NULL, "%CPU", "stat (14,15,22)", "CPU use in percent over the thread's lifetime", get_pcpu) \
+  X(PCPU_NOW, "pcpu_now", "REAL", PSNAP_SRC_STAT | PSNAP_SRC_CPUNOW, 0, NULL, "%CPU NOW", "stat (14,15,22) read twice", "CPU use in percent of one CPU over the scan's interval: sample seconds, else since this connection's last scan of ps_threads' pcpu_now (NULL the first time)", get_pcpu_now) \
+  X(NICE, "nice", "INTEGER", PSNAP_SRC_STAT, 0, NULL, "NI", "stat (19)", "nice value of the thread, -20 to 19", get_nice) \
+  X(PRIORITY, "priority", "INTEGER", PSNAP_SRC_STAT, 0, NULL, "PRI", "stat (18)", "kernel priority as ps -o priority and top's PR show it: 20 + nice, or -1 - the real-time priority", get_priority) \
+  X(PSR, "psr", "INTEGER", PSNAP_SRC_STAT, 0, NULL, "PSR", "stat (39)", "CPU the thread last ran on", get_psr) \
+  X(WCHAN, "wchan", "TEXT", PSNAP_SRC_WCHAN, 0, NULL, "WCHAN", "wchan", "kernel function the thread sleeps in; NULL when running", get_wchan) \
+  X(SYSCALL, "syscall", "TEXT", PSNAP_SRC_SYSCALL, 0, NULL, "SYSCALL", "syscall, libseccomp names", "system call the thread is blocked in; 'running' when running; NULL unless ptrace-readable", get_syscall) \
+  X(VOLUNTARY_SWITCHES, "voluntary_switches", "INTEGER", PSNAP_SRC_STATUS, 0, NULL, "VCSW", "status voluntary_ctxt_switches", "times the thread gave up the CPU (blocked, slept)", get_vcsw) \
+  X(INVOLUNTARY_SWITCHES, "involuntary_switches", "INTEGER", PSNAP_SRC_STATUS, 0, NULL, "NVCSW", "status nonvoluntary_ctxt_switches", "times the thread was preempted", get_nvcsw) \
+  X(PIDNS, "pidns", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "PIDNS", "argument", "a pid whose PID namespace to list (NULL: the caller's)", get_pidns) \
+  X(SAMPLE, "sample", "REAL", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "SAMPLE", "argument", "seconds that pcpu_now measures over, 0.01 to 60 (NULL: since the last scan)", get_sample)
 /* clang-format on */
 
 #endif

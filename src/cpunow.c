@@ -7,7 +7,9 @@
 ** busy threads read about 200. CLOCK_BOOTTIME, not CLOCK_MONOTONIC: start
 ** times (stat 22) count on it, and a process born during the interval is
 ** measured from its start. A process is the same across the reads when
-** its pid and its start time are.
+** its pid and its start time are. A thread scan (ps_threads) measures each
+** thread the same way, named by its host tid and start time; the caller
+** keeps its polling baseline apart from the processes'.
 **
 **   one-shot (cfg.sample > 0): psnap_open() reads every listed process's
 **     stat, waits once for the whole scan, and the rows' own reads are the
@@ -23,13 +25,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 /* The polling baseline a caller keeps between scans. */
 struct psnap_cpuhist {
-  struct cpu_ent *e; /* sorted by hpid */
+  struct cpu_ent *e; /* sorted by id */
   size_t n;
 };
 
@@ -50,18 +53,26 @@ double snap_clock(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The entry of hpid in a list sorted by hpid, or NULL. */
-static const struct cpu_ent *find(const struct cpu_ent *e, size_t n, int hpid) {
+/* The entry of id in a list sorted by id, or NULL. */
+static const struct cpu_ent *find(const struct cpu_ent *e, size_t n, int id) {
   size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (e[mid].hpid < hpid)
+    if (e[mid].id < id)
       lo = mid + 1;
     else
       hi = mid;
   }
-  return lo < n && e[lo].hpid == hpid ? &e[lo] : NULL;
+  return lo < n && e[lo].id == id ? &e[lo] : NULL;
 }
+
+static int by_id(const void *a, const void *b) {
+  const struct cpu_ent *x = a, *y = b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* What names the current row's process or thread in a baseline. */
+static int row_id(const struct psnap *s) { return s->cfg.threads ? s->htid : s->hpid; }
 
 /* Sleep for secs, through signals (an absolute deadline: no drift). */
 static void sleep_for(double secs) {
@@ -76,46 +87,50 @@ static void sleep_for(double secs) {
 
 /*
 ** The baseline of a scan, at psnap_open(): a copy of the caller's polling
-** state, or (one-shot) a first read of every listed process's stat, then
-** the one wait. 0 or -ENOMEM.
+** state; or, one-shot, the instant before the first reads, which snap.c
+** then makes (cpunow_base() for each) before cpunow_wait(). 0 or -ENOMEM.
 */
 int cpunow_open(struct psnap *s) {
   struct cpunow *c = &s->cpu;
   c->on = 1;
   c->sample = s->cfg.sample;
-  if (c->sample <= 0) {
-    const struct psnap_cpuhist *h = s->cfg.hist;
-    if (!h || h->n == 0) return 0;
-    /* a copy: another scan of the connection may replace h->e meanwhile */
-    c->base = psnap_malloc(h->n * sizeof *c->base);
-    if (!c->base) return -ENOMEM;
-    memcpy(c->base, h->e, h->n * sizeof *c->base);
-    c->nbase = h->n;
+  if (c->sample > 0) {
+    c->t0 = snap_clock();
     return 0;
   }
-  c->t0 = snap_clock();
-  c->base = psnap_malloc((s->npids ? s->npids : 1) * sizeof *c->base);
+  const struct psnap_cpuhist *h = s->cfg.hist;
+  if (!h || h->n == 0) return 0;
+  /* a copy: another scan of the connection may replace h->e meanwhile */
+  c->base = psnap_malloc(h->n * sizeof *c->base);
   if (!c->base) return -ENOMEM;
-  struct psnap_buf *b = &s->b[B_STAT];
-  char name[24];
-  for (size_t i = 0; i < s->npids; i++) {
-    struct psnap_stat st;
-    snprintf(name, sizeof name, "%lld/stat", s->pids[i]);
-    s->opened++;
-    int fd = openat(s->procfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-    if (fd < 0) continue; /* gone already */
-    int rc = psnap_readproc(fd, b, PSNAP_SMALL_MAX);
-    close(fd);
-    if (rc == -ENOMEM) return rc;
-    if (rc < 0 || psnap_parse_stat(b->p, b->len, &st) < 0 || st.num_threads == 0) continue;
-    struct cpu_ent *e = &c->base[c->nbase++];
-    e->hpid = (int)s->pids[i];
-    e->start = st.start;
-    e->ticks = st.utime + st.stime;
-    e->t = snap_clock();
-  }
-  sleep_for(c->sample);
+  memcpy(c->base, h->e, h->n * sizeof *c->base);
+  c->nbase = h->n;
   return 0;
+}
+
+/* One-shot: the first read of a process or thread (its stat, just read). 0 or -ENOMEM. */
+int cpunow_base(struct psnap *s, int id, const struct psnap_stat *st) {
+  struct cpunow *c = &s->cpu;
+  if (c->nbase == c->capbase) {
+    size_t ncap = c->capbase ? c->capbase * 2 : 256;
+    struct cpu_ent *n = psnap_realloc(c->base, ncap * sizeof *n);
+    if (!n) return -ENOMEM;
+    c->base = n;
+    c->capbase = ncap;
+  }
+  struct cpu_ent *e = &c->base[c->nbase++];
+  e->id = id;
+  e->start = st->start;
+  e->ticks = st->utime + st->stime;
+  e->t = snap_clock();
+  return 0;
+}
+
+/* One-shot, after the first reads: the one wait of the scan. */
+void cpunow_wait(struct psnap *s) {
+  struct cpunow *c = &s->cpu;
+  if (c->nbase) qsort(c->base, c->nbase, sizeof *c->base, by_id);
+  sleep_for(c->sample);
 }
 
 /*
@@ -125,7 +140,7 @@ int cpunow_open(struct psnap *s) {
 int cpunow_value(struct psnap *s, double *pct) {
   unsigned long long ticks = s->st.utime + s->st.stime;
   double hz = (double)s->hz;
-  const struct cpu_ent *b = find(s->cpu.base, s->cpu.nbase, s->hpid);
+  const struct cpu_ent *b = find(s->cpu.base, s->cpu.nbase, row_id(s));
   if (b && b->start == s->st.start) {
     double dt = s->row_t - b->t;
     if (dt <= 0 || ticks < b->ticks) return 0;
@@ -153,7 +168,7 @@ int cpunow_row(struct psnap *s) {
     c->capseen = ncap;
   }
   struct cpu_ent *e = &c->seen[c->nseen++];
-  e->hpid = s->hpid;
+  e->id = row_id(s);
   e->start = s->st.start;
   e->ticks = s->st.utime + s->st.stime;
   e->t = s->row_t;
@@ -170,18 +185,21 @@ int cpunow_end(struct psnap *s) {
   struct psnap_cpuhist *h = s->cfg.hist;
   if (c->sample > 0 || !h || c->merged) return 0;
   c->merged = 1;
+  /* a process scan reads in pid order; a thread scan in tid order per process */
+  if (c->nseen) qsort(c->seen, c->nseen, sizeof *c->seen, by_id);
   size_t total = c->nseen + h->n;
   struct cpu_ent *n = psnap_malloc((total ? total : 1) * sizeof *n);
   if (!n) return -ENOMEM;
   size_t k = 0, i = 0, j = 0;
   char name[16];
   while (i < c->nseen || j < h->n) {
-    if (j >= h->n || (i < c->nseen && c->seen[i].hpid <= h->e[j].hpid)) {
-      if (j < h->n && h->e[j].hpid == c->seen[i].hpid) j++; /* replaced */
+    if (j >= h->n || (i < c->nseen && c->seen[i].id <= h->e[j].id)) {
+      if (j < h->n && h->e[j].id == c->seen[i].id) j++; /* replaced */
       n[k++] = c->seen[i++];
       continue;
     }
-    snprintf(name, sizeof name, "%d", h->e[j].hpid);
+    /* /proc/TID answers for a thread too, though readdir lists only processes */
+    snprintf(name, sizeof name, "%d", h->e[j].id);
     if (faccessat(s->procfd, name, F_OK, 0) == 0) n[k++] = h->e[j]; /* not read by this scan, alive */
     j++;
   }

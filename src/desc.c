@@ -367,6 +367,17 @@ static void get_pidns(struct psnap *s, struct psnap_value *v) {
   if (s->target.pid > 0) set_int(v, s->target.pid);
 }
 
+/* The columns only threads have (ps_threads). */
+static void get_tid(struct psnap *s, struct psnap_value *v) { set_int(v, s->tid); }
+static void get_htid(struct psnap *s, struct psnap_value *v) { set_int(v, s->htid); }
+static void get_priority(struct psnap *s, struct psnap_value *v) { set_int(v, s->st.priority); }
+static void get_vcsw(struct psnap *s, struct psnap_value *v) {
+  if (s->ss.vcsw >= 0) set_int(v, s->ss.vcsw);
+}
+static void get_nvcsw(struct psnap *s, struct psnap_value *v) {
+  if (s->ss.nvcsw >= 0) set_int(v, s->ss.nvcsw);
+}
+
 /*
 ** The value of one column of the current row: 0, or -ENOMEM when memory
 ** ran out while making it (the value is then NULL).
@@ -374,8 +385,12 @@ static void get_pidns(struct psnap *s, struct psnap_value *v) {
 int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   memset(v, 0, sizeof *v);
   v->type = PSNAP_NULL;
-  if (col < 0 || col >= PSNAP_COL__COUNT) return 0;
-  const struct psnap_desc *d = &psnap_cols[col];
+  const struct psnap_desc *d;
+  if (s->cfg.threads)
+    d = col >= 0 && col < PSNAP_TCOL__COUNT ? &psnap_thread_cols[col] : NULL;
+  else
+    d = col >= 0 && col < PSNAP_COL__COUNT ? &psnap_cols[col] : NULL;
+  if (!d) return 0;
   /* per-process sources that failed leave the column NULL */
   unsigned need = d->src & PSNAP_SRC_PER_PROCESS;
   if ((s->loaded & need) != need) return 0;
@@ -398,6 +413,17 @@ int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
                       .doc = (dc),                                                                                     \
                       .get = (g)},
 const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {PSNAP_COLUMNS(PSNAP_COL_DESC)};
+#define PSNAP_TCOL_DESC(id, n, t, sr, fl, cd, hd, fr, dc, g)                                                           \
+  [PSNAP_TCOL_##id] = {.name = (n),                                                                                    \
+                       .type = (t),                                                                                    \
+                       .src = (sr),                                                                                    \
+                       .flags = (fl),                                                                                  \
+                       .code = (cd),                                                                                   \
+                       .header = (hd),                                                                                 \
+                       .from = (fr),                                                                                   \
+                       .doc = (dc),                                                                                    \
+                       .get = (g)},
+const struct psnap_desc psnap_thread_cols[PSNAP_TCOL__COUNT] = {PSNAP_THREAD_COLUMNS(PSNAP_TCOL_DESC)};
 
 /* The sources that the columns of a mask need (bit i = column i). */
 unsigned psnap_cols_src(uint64_t mask) {
@@ -405,5 +431,12 @@ unsigned psnap_cols_src(uint64_t mask) {
   for (int i = 0; i < PSNAP_COL__COUNT; i++) /* colUsed bit 63 stands for every column from 63 on */
     // cppcheck-suppress knownConditionTrueFalse
     if (mask & (1ull << (i < 63 ? i : 63))) src |= psnap_cols[i].src;
+  return src;
+}
+unsigned psnap_thread_cols_src(uint64_t mask) {
+  unsigned src = PSNAP_SRC_STAT;
+  _Static_assert(PSNAP_TCOL__COUNT <= 63, "every column of ps_threads has its own colUsed bit");
+  for (int i = 0; i < PSNAP_TCOL__COUNT; i++)
+    if (mask & (1ull << i)) src |= psnap_thread_cols[i].src;
   return src;
 }

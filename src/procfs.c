@@ -394,6 +394,7 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
   memset(st, 0, sizeof *st);
   st->seccomp = st->nonewprivs = st->seccomp_filters = st->ppid = -1;
   st->vmrss = st->vmswap = st->rssfile = st->rssshmem = -1;
+  st->vcsw = st->nvcsw = -1;
   const char *p = buf, *end = buf + len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -447,6 +448,14 @@ int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st) {
     } else if (n > 11 && p[0] == 'N' && memcmp(p, "NoNewPrivs:", 11) == 0) {
       unsigned v;
       if (uints(p + 11, le, &v, 1) == 1) st->nonewprivs = (int)v;
+    } else if (n > 24 && p[0] == 'v' && memcmp(p, "voluntary_ctxt_switches:", 24) == 0) {
+      const char *q = p + 24;
+      unsigned long long v; /* unsigned long in the kernel: 64 bits wide */
+      if (psnap_next_uint(&q, le, &v)) st->vcsw = v > LLONG_MAX ? LLONG_MAX : (long long)v;
+    } else if (n > 27 && p[0] == 'n' && memcmp(p, "nonvoluntary_ctxt_switches:", 27) == 0) {
+      const char *q = p + 27;
+      unsigned long long v;
+      if (psnap_next_uint(&q, le, &v)) st->nvcsw = v > LLONG_MAX ? LLONG_MAX : (long long)v;
     }
     p = le + 1;
   }

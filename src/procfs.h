@@ -88,6 +88,8 @@ struct psnap_status {
   long long rssshmem;  /* RssShmem in KiB, -1 when absent */
   const char *cpus;    /* the text after "Cpus_allowed_list:", or NULL */
   size_t cpus_len;
+  long long vcsw;  /* voluntary_ctxt_switches, -1 when absent */
+  long long nvcsw; /* nonvoluntary_ctxt_switches, -1 when absent */
 };
 enum { PSNAP_CAPINH, PSNAP_CAPPRM, PSNAP_CAPEFF, PSNAP_CAPBND, PSNAP_CAPAMB };
 int psnap_parse_status(const char *buf, size_t len, struct psnap_status *st);

@@ -18,6 +18,10 @@
 **   }
 **   psnap_close(s);
 **
+** With cfg.threads a snapshot has one row per thread of the listed
+** processes (their /proc/PID/task/TID), and psnap_column() takes the
+** columns of psnap_thread_cols[] (PSNAP_TCOL_*): the ps_threads table.
+**
 ** Every function returns 0 (or a count) on success and -errno on failure;
 ** none prints, exits or aborts. Text values stay valid until the next call
 ** of psnap_next() or psnap_column() on the same snapshot.
@@ -67,6 +71,9 @@ enum psnap_src {
   PSNAP_SRC_CPUNOW = 1u << 26,    /* per scan: CPU times against a baseline (sample, or the last scan's) */
   PSNAP_SRC__ALL = (1u << 27) - 1
 };
+/* The sources a thread scan can read: a thread's own files below
+   /proc/PID/task/TID (others are ignored), and the per-scan CPUNOW. */
+#define PSNAP_SRC_THREAD (PSNAP_SRC_STAT | PSNAP_SRC_STATUS | PSNAP_SRC_WCHAN | PSNAP_SRC_SYSCALL | PSNAP_SRC_CPUNOW)
 
 /* Sizes and limits a caller may need. */
 #define PSNAP_SMALL_MAX (1u << 20)    /* most bytes kept of a small /proc file */
@@ -82,6 +89,9 @@ enum psnap_src {
    psnap_cols[] in desc.c is. */
 #define PSNAP_COL_ENUM(id, ...) PSNAP_COL_##id,
 enum psnap_col { PSNAP_COLUMNS(PSNAP_COL_ENUM) PSNAP_COL__COUNT };
+/* The columns of a thread scan (cfg.threads): psnap_thread_cols[]. */
+#define PSNAP_TCOL_ENUM(id, ...) PSNAP_TCOL_##id,
+enum psnap_tcol { PSNAP_THREAD_COLUMNS(PSNAP_TCOL_ENUM) PSNAP_TCOL__COUNT };
 
 enum psnap_vtype { PSNAP_NULL, PSNAP_INT, PSNAP_REAL, PSNAP_TEXT };
 
@@ -117,9 +127,12 @@ struct psnap_desc {
 };
 
 extern const struct psnap_desc psnap_cols[PSNAP_COL__COUNT];
+extern const struct psnap_desc psnap_thread_cols[PSNAP_TCOL__COUNT];
 
-/* The sources needed for a set of columns (bit i = column i). */
+/* The sources needed for a set of columns (bit i = column i), of a
+   process scan or of a thread scan. */
 unsigned psnap_cols_src(uint64_t mask);
+unsigned psnap_thread_cols_src(uint64_t mask);
 
 /* An error: errno-style code plus a message naming what failed. */
 struct psnap_err {
@@ -169,6 +182,7 @@ struct psnap_cfg {
   unsigned deadline_ms;       /* for a container's names; 0: PSNAP_DEADLINE_MS */
   double sample;              /* PSNAP_SRC_CPUNOW: seconds between two reads (0: polling) */
   struct psnap_cpuhist *hist; /* PSNAP_SRC_CPUNOW without sample: the baseline (NULL: none) */
+  int threads;                /* 1: one row per thread (psnap_thread_cols); PSNAP_SRC_THREAD only */
 };
 
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);

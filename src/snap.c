@@ -10,6 +10,10 @@
 ** answers ENOENT/ESRCH instead of mixing two processes in one row. A
 ** process that is gone is skipped; a file that cannot be read (EACCES)
 ** leaves its columns NULL.
+**
+** A thread scan (cfg.threads) lists the same processes, then for each one
+** the entries of /proc/HPID/task, read through the process's directory fd:
+** a row per thread, from the thread's own stat, status, wchan, syscall.
 */
 #include "snap.h"
 
@@ -69,6 +73,8 @@ static void read_memtotal(struct psnap *s) {
   psnap_buf_free(&b);
 }
 
+static int first_reads(struct psnap *s);
+
 /*
 ** Open a snapshot: resolve nothing twice (the target comes resolved, or is
 ** resolved here), choose the view, list the processes to visit and borrow
@@ -87,6 +93,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   s->cfg.pids = NULL;
   s->census = cfg->census;
   s->procfd = -1;
+  s->taskfd = -1;
   if (cfg->target) s->target = *cfg->target;
   int rc;
   if (cfg->pids) {
@@ -121,6 +128,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   rc = ns_open_view(s, err);
   if (rc < 0) goto fail;
   s->src = cfg->src | PSNAP_SRC_STAT | s->view->need;
+  if (cfg->threads) s->src &= PSNAP_SRC_THREAD;
   if (s->src & PSNAP_SRC_BTIME) read_btime(s);
   if (s->src & PSNAP_SRC_MEMINFO) read_memtotal(s);
   rc = s->view->list(s);
@@ -131,11 +139,12 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   rc = ns_lend(s, err);
   if (rc < 0) goto fail;
   /* last: the one wait of a one-shot pcpu_now comes just before the rows */
-  if ((s->src & PSNAP_SRC_CPUNOW) && (rc = cpunow_open(s)) < 0) {
+  if ((s->src & PSNAP_SRC_CPUNOW) && ((rc = cpunow_open(s)) < 0 || (s->cfg.sample > 0 && (rc = first_reads(s)) < 0))) {
     psnap_seterr(err, -rc, "cannot read the processes' CPU times: %s", strerror(-rc));
     goto fail;
   }
   if ((s->src & PSNAP_SRC_CPUNOW) && s->cfg.sample > 0) {
+    cpunow_wait(s);
     /* after the wait, list again: a process born meanwhile has a row (in
        another namespace the census, taken once per statement, decides);
        and the scan's instant (etime, pcpu) is now, not before the wait */
@@ -329,31 +338,195 @@ static int failed(const struct psnap *s, const struct source *src, int rc) {
 }
 
 /*
-** Read the current row's sources through its directory fd. 0 when the
-** row is complete, -ESRCH to skip it, or -ENOMEM.
+** Read the sources of mask for the current row through its directory fd,
+** in the order of sources[]; once status is read, on_status() says whose
+** row it is (0 keeps it). 0 when the row is complete, -ESRCH to skip it,
+** or -ENOMEM.
 */
-static int load_row(struct psnap *s, int pidfd) {
+static int load_row(struct psnap *s, int dirfd, unsigned mask, int (*on_status)(struct psnap *)) {
   for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
     const struct source *src = &sources[i];
-    if (!(s->src & src->bit)) continue;
-    int rc = load(s, pidfd, src->name, src);
+    if (!(mask & src->bit)) continue;
+    int rc = load(s, dirfd, src->name, src);
     if (rc < 0) rc = failed(s, src, rc);
     if (rc < 0) return rc;
     if (src->bit == PSNAP_SRC_STATUS && (s->loaded & PSNAP_SRC_STATUS)) {
       psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
-      rc = s->view->after_status(s); /* not in the view, or not asked for */
+      rc = on_status(s); /* not in the view, or not asked for */
       if (rc < 0) return rc;
     }
   }
   return 0;
 }
 
+/* ---- thread scans (cfg.threads): a row per task of each listed process ---- */
+
+/* The sources read below /proc/PID/task/TID. */
+#define SRC_PER_TASK (PSNAP_SRC_THREAD & ~PSNAP_SRC_CPUNOW)
+
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Close the current process of a thread scan. */
+static void leave_process(struct psnap *s) {
+  if (s->taskfd >= 0) close(s->taskfd);
+  s->taskfd = -1;
+  s->ntids = s->nexttid = 0;
+}
+
+/* The host tids of the current process's task/ directory, sorted: 0 or -errno. */
+static int list_tasks(struct psnap *s) {
+  int fd = snap_openat(s, s->taskfd, "task", O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return fd;
+  char buf[8192];
+  int rc = 0;
+  for (;;) {
+    ssize_t r = getdents64(fd, buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      if (r < 0) rc = -errno;
+      break;
+    }
+    for (ssize_t off = 0; off < r && rc == 0;) {
+      const struct dirent64 *d = (const struct dirent64 *)(void *)(buf + off);
+      if (d->d_reclen == 0) break;
+      off += d->d_reclen;
+      const char *p = d->d_name;
+      unsigned long long tid;
+      if (!psnap_next_uint(&p, p + strlen(p), &tid) || *p || tid == 0 || tid > INT_MAX) continue;
+      if (s->ntids == s->captids) {
+        size_t ncap = s->captids ? s->captids * 2 : 16;
+        int *n = psnap_realloc(s->tids, ncap * sizeof *n);
+        if (!n) {
+          rc = -ENOMEM;
+          break;
+        }
+        s->tids = n;
+        s->captids = ncap;
+      }
+      s->tids[s->ntids++] = (int)tid;
+    }
+    if (rc < 0) break;
+  }
+  close(fd);
+  if (rc == 0) qsort(s->tids, s->ntids, sizeof *s->tids, cmp_int);
+  return rc;
+}
+
 /*
-** Advance to the next process that still exists. Returns 1 when a row is
-** ready, 0 at the end, -errno on a failure that ends the scan (OOM; the
-** message is in psnap_error()).
+** Enter process hpid: open its directory (every thread is read through
+** it, so a pid reused meanwhile answers ENOENT instead of lending its
+** threads), let the view decide that it belongs (in another namespace its
+** status gives its pid there, which a pid constraint must match), and
+** list its threads. 0, -ESRCH (gone, or not in the view) or -ENOMEM.
 */
-int psnap_next(struct psnap *s) {
+static int enter_process(struct psnap *s, int hpid) {
+  char name[16];
+  leave_process(s);
+  s->hpid = s->pid = hpid;
+  s->loaded = 0;
+  snprintf(name, sizeof name, "%d", hpid);
+  s->taskfd = snap_openat(s, s->procfd, name, O_RDONLY | O_DIRECTORY);
+  if (s->taskfd < 0) return s->taskfd == -ENOMEM ? -ENOMEM : -ESRCH;
+  int rc = load_row(s, s->taskfd, s->view->need, s->view->after_status);
+  if (rc == 0) rc = list_tasks(s);
+  return rc == -ENOMEM ? rc : rc < 0 ? -ESRCH : 0;
+}
+
+/* After a thread's status: its tid in the view (NSpid at the target's level). */
+static int task_after_status(struct psnap *s) {
+  unsigned long long v;
+  if (!s->ss.nspid || !psnap_list_at(s->ss.nspid, s->ss.nspid_len, s->target.level, &v) || v == 0 || v > INT_MAX)
+    return -ESRCH;
+  s->tid = (int)v;
+  return 0;
+}
+
+/*
+** Read thread htid of the current process: its stat alone through the
+** process's directory, or its own directory for more. 0, -ESRCH (gone,
+** or not in the view: a thread is in its process's PID namespace, so
+** that means it exited) or -ENOMEM.
+*/
+static int read_task(struct psnap *s, int htid) {
+  char name[32];
+  s->htid = s->tid = htid;
+  s->loaded = 0;
+  unsigned mask = s->src & SRC_PER_TASK;
+  if (mask == PSNAP_SRC_STAT) {
+    snprintf(name, sizeof name, "task/%d/stat", htid);
+    int rc = load(s, s->taskfd, name, &sources[1]);
+    return rc < 0 ? failed(s, &sources[1], rc) : 0;
+  }
+  snprintf(name, sizeof name, "task/%d", htid);
+  int fd = snap_openat(s, s->taskfd, name, O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return fd == -ENOMEM ? fd : -ESRCH;
+  int rc = load_row(s, fd, mask, task_after_status);
+  close(fd);
+  return rc;
+}
+
+/* The next thread of the listed processes: 1, 0 at the end, -errno. */
+static int next_thread(struct psnap *s) {
+  for (;;) {
+    while (s->nexttid < s->ntids) {
+      int rc = read_task(s, s->tids[s->nexttid++]);
+      if (rc == 0 && s->cpu.on) rc = cpunow_row(s);
+      if (rc == 0) return 1;
+      if (rc != -ESRCH) {
+        psnap_seterr(&s->err, -rc, "cannot read thread %d of process %d: %s", s->htid, s->hpid, strerror(-rc));
+        return rc;
+      }
+    }
+    if (s->next >= s->npids) break;
+    int rc = enter_process(s, (int)s->pids[s->next++]);
+    if (rc == -ENOMEM) {
+      psnap_seterr(&s->err, ENOMEM, "cannot read process %d: %s", s->hpid, strerror(ENOMEM));
+      return rc;
+    }
+  }
+  leave_process(s);
+  return 0;
+}
+
+/*
+** A one-shot pcpu_now's first reads: the stat of every listed process (or
+** of every thread of them), before the one wait. 0 or -ENOMEM.
+*/
+static int first_reads(struct psnap *s) {
+  struct psnap_buf *b = &s->b[B_STAT];
+  char name[32];
+  for (size_t i = 0; i < s->npids; i++) {
+    int rc = 0;
+    size_t ntask = 1;
+    if (s->cfg.threads && (rc = enter_process(s, (int)s->pids[i])) < 0) {
+      if (rc == -ENOMEM) return rc;
+      continue;
+    }
+    if (s->cfg.threads) ntask = s->ntids;
+    for (size_t k = 0; k < ntask; k++) {
+      struct psnap_stat st;
+      int dirfd = s->cfg.threads ? s->taskfd : s->procfd;
+      int id = s->cfg.threads ? s->tids[k] : (int)s->pids[i];
+      snprintf(name, sizeof name, s->cfg.threads ? "task/%d/stat" : "%d/stat", id);
+      s->opened++;
+      int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+      if (fd < 0) continue; /* gone already */
+      rc = psnap_readproc(fd, b, PSNAP_SMALL_MAX);
+      close(fd);
+      if (rc == -ENOMEM) return rc;
+      if (rc < 0 || psnap_parse_stat(b->p, b->len, &st) < 0 || st.num_threads == 0) continue;
+      if ((rc = cpunow_base(s, id, &st)) < 0) return rc;
+    }
+  }
+  leave_process(s);
+  return 0;
+}
+
+/* The next process that still exists: 1, 0 at the end, -errno. */
+static int next_process(struct psnap *s) {
   char name[24];
   while (s->next < s->npids) {
     s->hpid = (int)s->pids[s->next++];
@@ -368,7 +541,7 @@ int psnap_next(struct psnap *s) {
     } else {
       snprintf(name, sizeof name, "%d", s->hpid);
       pidfd = snap_openat(s, s->procfd, name, O_RDONLY | O_DIRECTORY);
-      rc = pidfd == -ENOMEM ? -ENOMEM : pidfd < 0 ? -ESRCH : load_row(s, pidfd);
+      rc = pidfd == -ENOMEM ? -ENOMEM : pidfd < 0 ? -ESRCH : load_row(s, pidfd, s->src, s->view->after_status);
     }
     if (rc == 0) rc = s->view->finish(s, pidfd);
     if (pidfd >= 0) close(pidfd);
@@ -379,7 +552,18 @@ int psnap_next(struct psnap *s) {
       return rc;
     }
   }
-  int rc = s->cpu.on ? cpunow_end(s) : 0;
+  return 0;
+}
+
+/*
+** Advance to the next row: a process that still exists, or a thread of
+** one (cfg.threads). Returns 1 when a row is ready, 0 at the end, -errno
+** on a failure that ends the scan (OOM; the message is in psnap_error()).
+*/
+int psnap_next(struct psnap *s) {
+  int rc = s->cfg.threads ? next_thread(s) : next_process(s);
+  if (rc != 0) return rc;
+  rc = s->cpu.on ? cpunow_end(s) : 0;
   if (rc < 0) {
     psnap_seterr(&s->err, -rc, "cannot keep the processes' CPU times: %s", strerror(-rc));
     return rc;
@@ -388,14 +572,15 @@ int psnap_next(struct psnap *s) {
 }
 
 /*
-** A rowid that names the process, the same in every scan of a statement
-** (SQLite's OR optimisation merges scans by rowid): the host pid, with the
-** namespace's inode above it in another namespace (a process of a nested
-** namespace is listed by both).
+** A rowid that names the process (or thread), the same in every scan of a
+** statement (SQLite's OR optimisation merges scans by rowid): the host pid
+** (tid), with the namespace's inode above it in another namespace (a
+** process of a nested namespace is listed by both).
 */
 long long psnap_rowid(const struct psnap *s) {
-  if (s->target.level == 0) return s->hpid;
-  return (long long)((s->target.ns & 0x7fffffffu) << 32) | (long long)(unsigned)s->hpid;
+  int id = s->cfg.threads ? s->htid : s->hpid; /* a thread: its host tid */
+  if (s->target.level == 0) return id;
+  return (long long)((s->target.ns & 0x7fffffffu) << 32) | (long long)(unsigned)id;
 }
 const struct psnap_err *psnap_error(const struct psnap *s) { return &s->err; }
 unsigned long psnap_files_opened(const struct psnap *s) { return s->opened; }
@@ -405,6 +590,8 @@ void psnap_close(struct psnap *s) {
   if (!s) return;
   cpunow_close(s); /* first: a polling scan checks /proc for the gone */
   if (s->procfd >= 0) close(s->procfd);
+  leave_process(s);
+  psnap_free(s->tids);
   if (s->own_census) psnap_census_free(s->census);
   psnap_free(s->pids);
   psnap_free((void *)s->cfg.pids);

@@ -71,10 +71,10 @@ struct parent {
   long long opened_ns; /* CLOCK_BOOTTIME when hpid was known to be this parent */
 };
 
-/* One process's CPU time at one instant: a baseline entry (cpunow.c). */
+/* One process's (or thread's) CPU time at one instant: a baseline entry (cpunow.c). */
 struct cpu_ent {
-  int hpid;                 /* in the caller's view */
-  unsigned long long start; /* stat (22): with hpid, names the process */
+  int id;                   /* host pid, or host tid in a thread scan */
+  unsigned long long start; /* stat (22): with id, names the process or thread */
   unsigned long long ticks; /* utime + stime */
   double t;                 /* CLOCK_BOOTTIME just after the read, seconds */
 };
@@ -84,9 +84,9 @@ struct cpunow {
   int on;               /* PSNAP_SRC_CPUNOW asked for */
   double sample;        /* > 0: one-shot, else polling */
   double t0;            /* sample: CLOCK_BOOTTIME before the first reads */
-  struct cpu_ent *base; /* sorted by hpid */
-  size_t nbase;
-  struct cpu_ent *seen; /* polling: this scan's reads, sorted by hpid */
+  struct cpu_ent *base; /* sorted by id */
+  size_t nbase, capbase;
+  struct cpu_ent *seen; /* polling: this scan's reads, in the order read */
   size_t nseen, capseen;
   int merged; /* polling: seen moved into the caller's baseline */
 };
@@ -144,6 +144,7 @@ struct psnap {
   /* The current row */
   int pid;         /* in the view */
   int hpid;        /* in the caller's view */
+  int tid, htid;   /* a thread scan: the thread, in the view and the caller's */
   unsigned loaded; /* sources read for this row */
   struct psnap_stat st;
   struct psnap_status ss;
@@ -154,6 +155,11 @@ struct psnap {
   long long nfds;               /* entries of fd/ */
   double row_t;                 /* CLOCK_BOOTTIME just after stat was read */
   struct cpunow cpu;            /* pcpu_now's baseline */
+
+  /* A thread scan: the current process's directory and its threads */
+  int taskfd; /* /proc/HPID, or -1 */
+  int *tids;  /* host tids of its task/ directory, sorted */
+  size_t ntids, captids, nexttid;
 
   struct parent *parents; /* parents seen in this scan, sorted by hpid */
   size_t nparents, capparents;
@@ -199,6 +205,8 @@ int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, si
 
 /* cpunow.c: pcpu_now's baseline, its value, and the polling state */
 int cpunow_open(struct psnap *s);
+int cpunow_base(struct psnap *s, int id, const struct psnap_stat *st);
+void cpunow_wait(struct psnap *s);
 int cpunow_row(struct psnap *s);
 int cpunow_value(struct psnap *s, double *pct);
 int cpunow_end(struct psnap *s);

@@ -6,6 +6,7 @@
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,10 +226,15 @@ static void test_status_memory(void) {
         "status: recorded file parses (memory)");
   check(ss.vmswap == 0 && ss.rssfile == 8 && ss.rssshmem == 6324, "status: VmSwap, RssFile, RssShmem");
   check(ss.cpus && ss.cpus_len == 3 && memcmp(ss.cpus, "0-1", 3) == 0, "status: Cpus_allowed_list");
+  check(ss.vcsw == 339 && ss.nvcsw == 49, "status: voluntary and nonvoluntary context switches");
   psnap_buf_free(&b);
+  const char *big = "voluntary_ctxt_switches:\t18446744073709551615\nnonvoluntary_ctxt_switches:\t4294967296\n";
+  check(psnap_parse_status(big, strlen(big), &ss) == 0 && ss.vcsw == LLONG_MAX && ss.nvcsw == 4294967296LL,
+        "status: context switches past 32 bits; past LLONG_MAX saturate");
   const char *kthread = "Name:\tkthreadd\nCpus_allowed_list:\t0-3,6\n";
   check(psnap_parse_status(kthread, strlen(kthread), &ss) == 0 && ss.vmswap == -1 && ss.rssfile == -1 &&
-            ss.rssshmem == -1 && ss.cpus_len == 5 && memcmp(ss.cpus, "0-3,6", 5) == 0,
+            ss.rssshmem == -1 && ss.vcsw == -1 && ss.nvcsw == -1 && ss.cpus_len == 5 &&
+            memcmp(ss.cpus, "0-3,6", 5) == 0,
         "status: a kernel thread has no Vm lines");
 }
 
