@@ -5,6 +5,7 @@
 **   SELECT name, header, type, doc FROM ps_descriptors;
 **   SELECT name FROM ps_descriptors WHERE psgo AND NOT procps;   -- psgo-only
 **   SELECT group_concat(name, ',') FROM ps_descriptors WHERE NOT hidden;
+**   SELECT name, type, doc FROM ps_descriptors('ps_threads');  -- another table
 **
 **   CREATE TABLE ps_descriptors(
 **     name TEXT,     -- column of `ps` (psgo's descriptor name)
@@ -15,12 +16,13 @@
 **     psgo INTEGER,  -- 1 when psgo has this descriptor
 **     procps INTEGER,-- 1 when procps ps -o knows this name
 **     hidden INTEGER,-- 1 for HIDDEN columns (pidns)
-**     doc TEXT       -- one line of documentation
+**     doc TEXT,      -- one line of documentation
+**     tbl TEXT HIDDEN-- whose columns: 'ps' (the default, also for NULL) or 'ps_threads'
 **   );
 **
-** One row per entry of psnap_cols[] (src/desc.c), in column order: every
-** column of `ps` appears, and nothing else. No constraints are used
-** (idxNum is always 0).
+** One row per entry of the table's registry (psnap_cols[] or
+** psnap_thread_cols[], src/desc.c), in column order: every column of that
+** table appears, and nothing else. idxNum 1: tbl = ? is argv[0].
 */
 #include "ps.h"
 
@@ -28,18 +30,26 @@
 
 #include "psnap.h"
 
-enum { D_NAME, D_CODE, D_HEADER, D_TYPE, D_SOURCE, D_PSGO, D_PROCPS, D_HIDDEN, D_DOC };
+enum { D_NAME, D_CODE, D_HEADER, D_TYPE, D_SOURCE, D_PSGO, D_PROCPS, D_HIDDEN, D_DOC, D_TBL };
+
+/* The tables that have a registry. */
+static const struct {
+  const char *name;
+  const struct psnap_desc *cols;
+  int n;
+} tables[] = {{"ps", psnap_cols, PSNAP_COL__COUNT}, {"ps_threads", psnap_thread_cols, PSNAP_TCOL__COUNT}};
 
 typedef struct desc_cursor desc_cursor;
 struct desc_cursor {
   sqlite3_vtab_cursor base; /* Base class - must be first */
-  int i;                    /* Index into psnap_cols[] */
+  int t;                    /* Index into tables[] */
+  int i;                    /* Index into its registry */
 };
 
 static int descConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)aux, (void)argc, (void)argv, (void)pzErr;
   int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(name TEXT, code TEXT, header TEXT, type TEXT, source TEXT, "
-                                    "psgo INTEGER, procps INTEGER, hidden INTEGER, doc TEXT)");
+                                    "psgo INTEGER, procps INTEGER, hidden INTEGER, doc TEXT, tbl TEXT HIDDEN)");
   if (rc != SQLITE_OK) return rc;
   if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
   sqlite3_vtab *vt = sqlite3_malloc(sizeof *vt);
@@ -54,8 +64,18 @@ static int descDisconnect(sqlite3_vtab *vt) {
   return SQLITE_OK;
 }
 
+/* tbl = ? chooses the table (checked in xFilter, never re-checked). */
 static int descBestIndex(sqlite3_vtab *vt, sqlite3_index_info *info) {
   (void)vt;
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->iColumn == D_TBL && c->op == SQLITE_INDEX_CONSTRAINT_EQ && c->usable) {
+      info->aConstraintUsage[i].argvIndex = 1;
+      info->aConstraintUsage[i].omit = 1;
+      info->idxNum = 1;
+      break;
+    }
+  }
   info->estimatedCost = PSNAP_COL__COUNT;
   info->estimatedRows = PSNAP_COL__COUNT;
   return SQLITE_OK;
@@ -76,9 +96,19 @@ static int descClose(sqlite3_vtab_cursor *cur) {
 }
 
 static int descFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
-  (void)idxNum, (void)idxStr, (void)argc, (void)argv;
-  ((desc_cursor *)cur)->i = 0;
-  return SQLITE_OK;
+  (void)idxStr;
+  desc_cursor *c = (desc_cursor *)cur;
+  c->i = c->t = 0;
+  const unsigned char *want = idxNum == 1 && argc > 0 ? sqlite3_value_text(argv[0]) : NULL;
+  if (!want) return SQLITE_OK; /* NULL: ps */
+  for (c->t = 0; c->t < (int)(sizeof tables / sizeof tables[0]); c->t++)
+    if (strcmp((const char *)want, tables[c->t].name) == 0) return SQLITE_OK;
+  c->t = 0;
+  char *what = ps_value_shown(argv[0]);
+  sqlite3_free(cur->pVtab->zErrMsg);
+  cur->pVtab->zErrMsg = what ? sqlite3_mprintf("ps_descriptors: tbl must be 'ps' or 'ps_threads', not %s", what) : NULL;
+  sqlite3_free(what);
+  return cur->pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
 static int descNext(sqlite3_vtab_cursor *cur) {
@@ -86,10 +116,14 @@ static int descNext(sqlite3_vtab_cursor *cur) {
   return SQLITE_OK;
 }
 
-static int descEof(sqlite3_vtab_cursor *cur) { return ((desc_cursor *)cur)->i >= PSNAP_COL__COUNT; }
+static int descEof(sqlite3_vtab_cursor *cur) {
+  const desc_cursor *c = (const desc_cursor *)cur;
+  return c->i >= tables[c->t].n;
+}
 
 static int descColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
-  const struct psnap_desc *d = &psnap_cols[((desc_cursor *)cur)->i];
+  const desc_cursor *c = (const desc_cursor *)cur;
+  const struct psnap_desc *d = &tables[c->t].cols[c->i];
   const char *t = NULL;
   switch (col) {
   case D_NAME: t = d->name; break;
@@ -98,6 +132,7 @@ static int descColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   case D_TYPE: t = d->type; break;
   case D_SOURCE: t = d->from; break;
   case D_DOC: t = d->doc; break;
+  case D_TBL: t = tables[c->t].name; break;
   case D_PSGO: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_PSGO)); return SQLITE_OK;
   case D_PROCPS: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_PROCPS)); return SQLITE_OK;
   case D_HIDDEN: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_HIDDEN)); return SQLITE_OK;

@@ -19,12 +19,15 @@ PSGO = ("user pid ppid pcpu etime tty time args comm group groups rgroup ruser n
 EXTRA = ("ns_pid ns_mnt ns_net ns_user ns_uts ns_ipc ns_cgroup cgroup nlwp exe cwd wchan nopriv "
          "seccomp_filters syscall pss uss swap shared pmem nfds oom_score oom_score_adj cpus_allowed psr container pod pcpu_now "
          "rchar wchar read_bytes write_bytes syscr syscw").split()
+# ps_threads, from issue 10's list: ids in the view and on the host, then the thread's values
+THREADS = ("pid tid hpid htid comm state time pcpu pcpu_now nice priority psr wchan syscall "
+           "voluntary_switches involuntary_switches").split()
 
 
 def test_registered_modules_and_functions():
     db = connect()
     mods = {r[0] for r in q("SELECT name FROM pragma_module_list", db=db)}
-    assert {"ps", "ps_descriptors", "ps_namespaces"} <= mods, mods
+    assert {"ps", "ps_threads", "ps_descriptors", "ps_namespaces"} <= mods, mods
     funcs = {r[0] for r in q("SELECT name FROM pragma_function_list", db=db)}
     assert {"ps_version", "ps_etime", "ps_cputime", "ps_printable"} <= funcs
     version = open(os.path.join(ROOT, "VERSION")).read().strip()
@@ -56,12 +59,42 @@ def test_descriptors_table_lists_every_column_and_nothing_else():
     assert headers["capeff"] == "EFFECTIVE CAPS" and headers["tty"] == "TTY"
 
 
+def test_ps_threads_schema_and_descriptors():
+    db = connect()
+    cols = q("SELECT name, type, hidden FROM pragma_table_xinfo('ps_threads')", db=db)
+    assert [c for c, _, h in cols if not h] == THREADS, cols
+    assert [c for c, _, h in cols if h] == ["pidns", "sample"], cols
+    desc = q("SELECT name, type, hidden FROM ps_descriptors('ps_threads')", db=db)
+    assert [(n, t, 1 if h else 0) for n, t, h in cols] == [(n, t, h) for n, t, h in desc]
+    assert q("SELECT name FROM ps_descriptors WHERE tbl = 'ps_threads'", db=db) == [(c[0],) for c in desc]
+    n = q1("SELECT count(*) FROM pragma_table_xinfo('ps')", db=db)
+    assert q1("SELECT count(*) FROM ps_descriptors", db=db) == n  # no argument: ps
+    assert q1("SELECT count(*) FROM ps_descriptors WHERE tbl = 'ps'", db=db) == n
+    assert q1("SELECT count(*) FROM ps_descriptors(NULL)", db=db) == n
+    try:
+        q("SELECT name FROM ps_descriptors('threads')", db=db)
+        raise AssertionError("ps_descriptors('threads') gave no error")
+    except lib.sqlite3.OperationalError as e:
+        assert "ps_descriptors: tbl must be 'ps' or 'ps_threads', not 'threads'" in str(e), e
+    # DIRECTONLY, as ps: no trigger may read it
+    db.execute("CREATE TABLE t(x)")
+    db.execute("CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT count(*) FROM ps_threads; END")
+    try:
+        db.execute("INSERT INTO t VALUES (1)")
+        raise AssertionError("a trigger read ps_threads")
+    except lib.sqlite3.OperationalError as e:
+        assert "unsafe use of virtual table" in str(e) and "ps_threads" in str(e), e
+
+
 def test_readme_column_table_matches_the_registry():
     p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "readme.py"), "--check"])
     assert p.returncode == 0, "README.md's column table is stale: run make readme"
     readme = open(os.path.join(ROOT, "README.md")).read()
     for c in PSGO + EXTRA + ["pidns", "sample"]:
         assert f"| `{c}`" in readme, c
+    threads = readme[readme.index("<!-- thread-columns -->"):readme.index("<!-- /thread-columns -->")]
+    for c in THREADS + ["pidns", "sample"]:
+        assert f"| `{c}`" in threads, c
 
 
 def test_declared_types():

@@ -37,8 +37,8 @@
 **            the container without hpid, the error cases), with open and
 **            load: every allocation is failed in turn.
 **   scan     SELECT pid, comm FROM ps, SELECT * FROM ps(container),
-**            SELECT * FROM ps, SELECT * FROM ps_namespaces, ps_fds and
-**            ps_sockets, which read
+**            SELECT * FROM ps, SELECT * FROM ps_namespaces, ps_fds,
+**            ps_sockets and ps_threads, which read
 **            every process: open, load and prepare
 **            run without failures (the same code is failed in the queries
 **            phase), then each allocation made while stepping is failed in
@@ -217,6 +217,12 @@ static const struct query queries[] = {
     {"SELECT * FROM ps_fds(%3$d)", QUERIES, OK, 1, 0},
     {"SELECT fd FROM ps_fds('x')", QUERIES, ERR, 0, 1},
     {"SELECT fd FROM ps_sockets(4000000)", QUERIES, ERR, 0, 1},
+    /* threads of two processes (init's, our parent's), of the container; a one-shot sample */
+    {"SELECT * FROM ps_threads WHERE pid IN (1, %2$d)", QUERIES, OK, 0, 0},
+    {"SELECT * FROM ps_threads(%3$d)", QUERIES, OK, 1, 0},
+    {"SELECT tid, pcpu_now FROM ps_threads(NULL, 0.01) WHERE pid = %1$d", QUERIES, OK, 0, 0},
+    {"SELECT tid FROM ps_threads('x')", QUERIES, ERR, 0, 1},
+    {"SELECT * FROM ps_descriptors('ps_threads')", QUERIES, OK, 0, 1},
     /* every process: failures while stepping only */
     {"SELECT pid, comm FROM ps", SCAN, OK, 0, 0},
     {"SELECT * FROM ps(%3$d)", SCAN, OK, 1, 1},
@@ -224,6 +230,7 @@ static const struct query queries[] = {
     {"SELECT * FROM ps_namespaces", SCAN, OK, 0, 0},
     {"SELECT * FROM ps_fds", SCAN, OK, 0, 0},
     {"SELECT * FROM ps_sockets", SCAN, OK, 0, 0},
+    {"SELECT * FROM ps_threads", SCAN, OK, 0, 0},
 };
 #define NQ ((int)(sizeof queries / sizeof queries[0]))
 
@@ -234,7 +241,9 @@ static int volatile_col(const char *name) {
                                   "ps_etime(etime)", "ps_cputime(time)",
                                   /* memory, I/O, files and CPU now move with the process's work */
                                   "pss", "uss", "swap", "shared", "pmem", "nfds", "psr", "oom_score", "pcpu_now",
-                                  "rchar", "wchar", "read_bytes", "write_bytes", "syscr", "syscw"};
+                                  "rchar", "wchar", "read_bytes", "write_bytes", "syscr", "syscw",
+                                  /* a thread's ids, and what moves with its work */
+                                  "tid", "htid", "wchan", "syscall", "voluntary_switches", "involuntary_switches"};
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
     if (strcmp(name, v[i]) == 0) return 1;
   return 0;
