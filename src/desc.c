@@ -401,42 +401,28 @@ int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   return -ENOMEM;
 }
 
-/* The descriptors, one per line of the registry (columns.h). */
-#define PSNAP_COL_DESC(id, n, t, sr, fl, cd, hd, fr, dc, g)                                                            \
-  [PSNAP_COL_##id] = {.name = (n),                                                                                     \
-                      .type = (t),                                                                                     \
-                      .src = (sr),                                                                                     \
-                      .flags = (fl),                                                                                   \
-                      .code = (cd),                                                                                    \
-                      .header = (hd),                                                                                  \
-                      .from = (fr),                                                                                    \
-                      .doc = (dc),                                                                                     \
-                      .get = (g)},
+/* The descriptors, one per line of a registry (columns.h). */
+#define DESC(n, t, sr, fl, cd, hd, fr, dc, g)                                                                          \
+  {                                                                                                                    \
+    .name = (n), .type = (t), .src = (sr), .flags = (fl), .code = (cd), .header = (hd), .from = (fr), .doc = (dc),     \
+    .get = (g)                                                                                                         \
+  }
+#define PSNAP_COL_DESC(id, ...) [PSNAP_COL_##id] = DESC(__VA_ARGS__),
+#define PSNAP_TCOL_DESC(id, ...) [PSNAP_TCOL_##id] = DESC(__VA_ARGS__),
 const struct psnap_desc psnap_cols[PSNAP_COL__COUNT] = {PSNAP_COLUMNS(PSNAP_COL_DESC)};
-#define PSNAP_TCOL_DESC(id, n, t, sr, fl, cd, hd, fr, dc, g)                                                           \
-  [PSNAP_TCOL_##id] = {.name = (n),                                                                                    \
-                       .type = (t),                                                                                    \
-                       .src = (sr),                                                                                    \
-                       .flags = (fl),                                                                                  \
-                       .code = (cd),                                                                                   \
-                       .header = (hd),                                                                                 \
-                       .from = (fr),                                                                                   \
-                       .doc = (dc),                                                                                    \
-                       .get = (g)},
 const struct psnap_desc psnap_thread_cols[PSNAP_TCOL__COUNT] = {PSNAP_THREAD_COLUMNS(PSNAP_TCOL_DESC)};
+/* past 63 columns, ps_threads would need the rule ps's registry follows (columns.h) */
+_Static_assert(PSNAP_TCOL__COUNT <= 63, "every column of ps_threads has its own colUsed bit");
 
-/* The sources that the columns of a mask need (bit i = column i). */
-unsigned psnap_cols_src(uint64_t mask) {
+/*
+** The sources that the columns of a mask need (bit i = column i, as
+** SQLite's colUsed: bit 63 stands for every column from 63 on).
+*/
+static unsigned cols_src(const struct psnap_desc *cols, int n, uint64_t mask) {
   unsigned src = PSNAP_SRC_STAT;
-  for (int i = 0; i < PSNAP_COL__COUNT; i++) /* colUsed bit 63 stands for every column from 63 on */
-    // cppcheck-suppress knownConditionTrueFalse
-    if (mask & (1ull << (i < 63 ? i : 63))) src |= psnap_cols[i].src;
+  for (int i = 0; i < n; i++)
+    if (mask & (1ull << (i < 63 ? i : 63))) src |= cols[i].src;
   return src;
 }
-unsigned psnap_thread_cols_src(uint64_t mask) {
-  unsigned src = PSNAP_SRC_STAT;
-  _Static_assert(PSNAP_TCOL__COUNT <= 63, "every column of ps_threads has its own colUsed bit");
-  for (int i = 0; i < PSNAP_TCOL__COUNT; i++)
-    if (mask & (1ull << i)) src |= psnap_thread_cols[i].src;
-  return src;
-}
+unsigned psnap_cols_src(uint64_t mask) { return cols_src(psnap_cols, PSNAP_COL__COUNT, mask); }
+unsigned psnap_thread_cols_src(uint64_t mask) { return cols_src(psnap_thread_cols, PSNAP_TCOL__COUNT, mask); }
