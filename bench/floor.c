@@ -12,10 +12,29 @@
 **            need: user -> status; args -> cmdline; ppid, pcpu, etime,
 **            tty, time -> stat)
 **   pid=X    /proc/stat once, then X/stat, X/status, X/cmdline only
+**   threads  PID/task/ listed, then PID/task/TID/stat for every thread of
+**            every process (what ps_threads' stat columns and ps -eL need);
+**            counts threads, not processes
+**   read:ITEM[+ITEM...]
+**            any files, in this order; ITEM is
+**              NAME        PID/NAME of every process (stat, smaps_rollup,
+**                          io, cgroup, oom_score, ...)
+**              NAME/       PID/NAME/ of every process, its entries counted
+**                          with getdents64 and nothing else (fd/)
+**              /NAME       /proc/NAME, once per pass (/meminfo, /stat)
+**              task/TNAME  PID/task/ listed, then PID/task/TID/TNAME
+**            stat = read:stat, ps-ef = read:/stat+stat+status+cmdline,
+**            threads = read:task/stat
+**   dir:ITEM[+ITEM...]
+**            the same, through a directory fd: open PID/ (O_DIRECTORY)
+**            first, then every NAME and NAME/ relative to it, as the
+**            extension reads a row of more than one file
 **
 ** Every file is read with a bare openat() relative to one /proc directory
-** fd and read() into one reused buffer, until a short read.  The directory
-** is listed with getdents64() into a 64 KiB buffer.
+** fd and read() into one reused buffer, until a short read.  Directories
+** are listed with getdents64() into a 64 KiB buffer.  A process whose first
+** per-process item cannot be opened has gone: it is not counted and its
+** other items are not read.
 **
 ** Without -n: one pass, prints "procs=P bytes=B".  With -n: RUNS timed
 ** passes after WARMUP untimed ones, prints "median_ms min_ms procs".
@@ -40,7 +59,8 @@
 #define DENTBUF (64 * 1024)
 
 static char rdbuf[RDBUF];
-static char dentbuf[DENTBUF] __attribute__((aligned(8)));
+static char dentbuf[DENTBUF] __attribute__((aligned(8)));  /* /proc */
+static char dentbuf2[DENTBUF] __attribute__((aligned(8))); /* PID/NAME/, PID/task/ */
 
 struct linux_dirent64 {
   unsigned long long d_ino;
@@ -50,23 +70,58 @@ struct linux_dirent64 {
   char d_name[];
 };
 
+/* Append one ITEM of a read: mode to m; 0 or -1. */
+static int add_item(struct floor_mode *m, const char *it, size_t len) {
+  if (len == 0 || m->nitems == FLOOR_MAXITEMS) return -1;
+  struct floor_item *f = &m->item[m->nitems];
+  f->kind = FLOOR_FILE;
+  if (it[0] == '/') {
+    f->kind = FLOOR_ONCE;
+    it++, len--;
+  } else if (len > 5 && memcmp(it, "task/", 5) == 0) {
+    f->kind = FLOOR_TASKS;
+    it += 5, len -= 5;
+  } else if (it[len - 1] == '/') {
+    f->kind = FLOOR_DIR;
+    len--;
+  }
+  if (len == 0 || len >= FLOOR_ITEMLEN || (f->kind != FLOOR_FILE && memchr(it, '/', len))) return -1;
+  memcpy(f->name, it, len);
+  f->name[len] = 0;
+  m->nitems++;
+  return 0;
+}
+
+/* Parse "A+B+C" into m's items; 0 or -1. */
+static int add_items(struct floor_mode *m, const char *list) {
+  for (const char *p = list;;) {
+    const char *e = strchr(p, '+');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (add_item(m, p, len) < 0) return -1;
+    if (!e) return 0;
+    p = e + 1;
+  }
+}
+
 int floor_parse(const char *mode, const char *proc, struct floor_mode *m) {
   memset(m, 0, sizeof *m);
   m->proc = proc ? proc : "/proc";
-  if (strcmp(mode, "stat") == 0) {
-    m->files = FLOOR_STAT;
-  } else if (strcmp(mode, "ps-ef") == 0) {
-    m->files = FLOOR_STAT | FLOOR_STATUS | FLOOR_CMDLINE | FLOOR_BTIME;
-  } else if (strncmp(mode, "pid=", 4) == 0) {
+  if (strcmp(mode, "stat") == 0) return add_items(m, "stat");
+  if (strcmp(mode, "ps-ef") == 0) return add_items(m, "/stat+stat+status+cmdline");
+  if (strcmp(mode, "threads") == 0) return add_items(m, "task/stat");
+  if (strncmp(mode, "read:", 5) == 0) return add_items(m, mode + 5);
+  if (strncmp(mode, "dir:", 4) == 0) {
+    m->piddir = 1;
+    return add_items(m, mode + 4);
+  }
+  if (strncmp(mode, "pid=", 4) == 0) {
     char *end;
     long v = strtol(mode + 4, &end, 10);
     if (*end || v <= 0) return -1;
     m->pid = v;
-    m->files = FLOOR_STAT | FLOOR_STATUS | FLOOR_CMDLINE | FLOOR_BTIME;
-  } else {
-    return -1;
+    return add_items(m, "/stat+stat+status+cmdline");
   }
-  return 0;
+  return -1;
 }
 
 /* Read dirfd/path to the end (until a short read); bytes read or -1. */
@@ -84,6 +139,24 @@ static long slurp(int dirfd, const char *path) {
   return tot;
 }
 
+/* The entries of dirfd/path but . and .. (getdents64 until 0), or -1. */
+static long entries(int dirfd, const char *path) {
+  int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  long n = 0;
+  for (;;) {
+    long got = syscall(SYS_getdents64, fd, dentbuf2, sizeof dentbuf2);
+    if (got <= 0) break;
+    for (long off = 0; off < got;) {
+      struct linux_dirent64 *d = (struct linux_dirent64 *)(dentbuf2 + off);
+      off += d->d_reclen;
+      if (d->d_name[0] != '.') n++;
+    }
+  }
+  close(fd);
+  return n;
+}
+
 /* "PID/name" into out without snprintf. */
 static void pidpath(char *out, const char *pid, size_t plen, const char *name) {
   memcpy(out, pid, plen);
@@ -91,24 +164,73 @@ static void pidpath(char *out, const char *pid, size_t plen, const char *name) {
   strcpy(out + plen + 1, name);
 }
 
-static void one(int procfd, const char *pid, size_t plen, unsigned files, struct floor_result *r) {
-  char path[64];
-  long n, got = 0;
-  if (files & FLOOR_STAT) {
-    pidpath(path, pid, plen, "stat");
-    n = slurp(procfd, path);
-    if (n < 0) return; /* gone: not counted */
-    got += n;
+/*
+** PID/task/, then PID/task/TID/name for each thread: threads read, or -1
+** when the process has gone. The TIDs are taken from one getdents64 pass
+** first, as a process listing does, then read.
+*/
+static long tasks(int procfd, const char *pid, size_t plen, const char *name, struct floor_result *r) {
+  char path[64 + FLOOR_ITEMLEN];
+  pidpath(path, pid, plen, "task");
+  int fd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  path[plen + 5] = '/';
+  long nt = 0;
+  for (;;) {
+    long got = syscall(SYS_getdents64, fd, dentbuf2, sizeof dentbuf2);
+    if (got <= 0) break;
+    for (long off = 0; off < got;) {
+      struct linux_dirent64 *d = (struct linux_dirent64 *)(dentbuf2 + off);
+      off += d->d_reclen;
+      if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
+      /* PID/task/TID/name */
+      size_t tlen = strlen(d->d_name), at = plen + 6;
+      memcpy(path + at, d->d_name, tlen);
+      path[at + tlen] = '/';
+      strcpy(path + at + tlen + 1, name);
+      long n = slurp(procfd, path);
+      if (n < 0) continue; /* that thread has gone */
+      r->bytes += n;
+      nt++;
+    }
   }
-  if (files & FLOOR_STATUS) {
-    pidpath(path, pid, plen, "status");
-    if ((n = slurp(procfd, path)) > 0) got += n;
+  close(fd);
+  return nt;
+}
+
+static void one(int procfd, const char *pid, size_t plen, const struct floor_mode *m, struct floor_result *r) {
+  char path[64 + FLOOR_ITEMLEN];
+  long n, got = 0, rows = 1;
+  int first = 1, gone = 0, dirfd = procfd;
+  if (m->piddir) {
+    memcpy(path, pid, plen);
+    path[plen] = 0;
+    if ((dirfd = openat(procfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) return; /* gone */
   }
-  if (files & FLOOR_CMDLINE) {
-    pidpath(path, pid, plen, "cmdline");
-    if ((n = slurp(procfd, path)) > 0) got += n;
+  for (int i = 0; i < m->nitems; i++) {
+    const struct floor_item *f = &m->item[i];
+    if (f->kind == FLOOR_ONCE) continue;
+    if (f->kind == FLOOR_TASKS) {
+      n = tasks(procfd, pid, plen, f->name, r);
+      if (n >= 0) rows = n;
+    } else {
+      const char *name = f->name;
+      if (!m->piddir) {
+        pidpath(path, pid, plen, f->name);
+        name = path;
+      }
+      n = f->kind == FLOOR_DIR ? entries(dirfd, name) : slurp(dirfd, name);
+    }
+    if (n < 0 && first) {
+      gone = 1; /* not counted */
+      break;
+    }
+    first = 0;
+    if (n > 0 && f->kind != FLOOR_TASKS) got += n;
   }
-  r->procs++;
+  if (dirfd != procfd) close(dirfd);
+  if (gone) return;
+  r->procs += rows;
   r->bytes += got;
 }
 
@@ -117,14 +239,15 @@ int floor_scan(const struct floor_mode *m, struct floor_result *r) {
   r->bytes = 0;
   int procfd = open(m->proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (procfd < 0) return -errno;
-  if (m->files & FLOOR_BTIME) {
-    long n = slurp(procfd, "stat");
+  for (int i = 0; i < m->nitems; i++) {
+    if (m->item[i].kind != FLOOR_ONCE) continue;
+    long n = slurp(procfd, m->item[i].name);
     if (n > 0) r->bytes += n;
   }
   if (m->pid) {
     char pid[24];
     int plen = snprintf(pid, sizeof pid, "%ld", m->pid);
-    one(procfd, pid, (size_t)plen, m->files, r);
+    one(procfd, pid, (size_t)plen, m, r);
     close(procfd);
     return 0;
   }
@@ -140,7 +263,7 @@ int floor_scan(const struct floor_mode *m, struct floor_result *r) {
       struct linux_dirent64 *d = (struct linux_dirent64 *)(dentbuf + off);
       off += d->d_reclen;
       if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
-      one(procfd, d->d_name, strlen(d->d_name), m->files, r);
+      one(procfd, d->d_name, strlen(d->d_name), m, r);
     }
   }
   close(procfd);
@@ -166,7 +289,7 @@ double floor_median(double *v, int n) {
 
 #ifndef FLOOR_NO_MAIN
 static void usage(void) {
-  fprintf(stderr, "usage: floor [-n RUNS] [-w WARMUP] [-p PROCDIR] stat|ps-ef|pid=X\n");
+  fprintf(stderr, "usage: floor [-n RUNS] [-w WARMUP] [-p PROCDIR] stat|ps-ef|pid=X|threads|read:ITEMS|dir:ITEMS\n");
   exit(2);
 }
 

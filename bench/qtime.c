@@ -12,11 +12,18 @@
 **                            (sqlite3_column_int64/double/text/blob by
 **                            type), finalize; on one connection that has
 **                            loaded EXTENSION (default build/ps) once
+**   sql@PATH:SELECT ...      the same on a connection that loaded PATH
+**                            instead (one connection per PATH, shared by
+**                            its cases): two builds of the extension timed
+**                            round-robin in one process.  Each PATH is
+**                            another file named ps.so (dlopen keeps one copy
+**                            per file; SQLite finds sqlite3_ps_init by the
+**                            name), e.g. build/bench/old/ps
 **   fresh:SELECT ...         the same, on a new connection per run
 **                            (open :memory:, load the extension, query,
 **                            close): per-connection set-up included
 **   floor:MODE[@PROCDIR]     one floor pass (see floor.c): stat, ps-ef,
-**                            pid=X
+**                            pid=X, threads, read:ITEMS, dir:ITEMS
 **
 ** The cases run round-robin (case 1, case 2, ..., case 1, ...) so drift
 ** in the machine's load hits them all alike.  WARMUP rounds (default 2)
@@ -36,10 +43,13 @@
 
 enum kind { K_SQL, K_FRESH, K_FLOOR };
 
+#define QTIME_MAXEXT 8 /* extensions (sql@PATH:) in one run */
+
 struct qcase {
   const char *arg;
   enum kind kind;
   const char *sql;
+  int conn; /* K_SQL: index into the connections */
   struct floor_mode fm;
   char procdir[4096];
   double *t;
@@ -51,15 +61,15 @@ static const char *ext = "build/ps";
 static const char *setup; /* -s: SQL run on each connection after the load */
 static volatile unsigned long long sink;
 
-static int open_db(sqlite3 **db, char *err, size_t errlen) {
+static int open_db(sqlite3 **db, const char *path, char *err, size_t errlen) {
   if (sqlite3_open(":memory:", db) != SQLITE_OK) {
     snprintf(err, errlen, "open: %s", sqlite3_errmsg(*db));
     return -1;
   }
   sqlite3_db_config(*db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 1, NULL);
   char *msg = NULL;
-  if (sqlite3_load_extension(*db, ext, NULL, &msg) != SQLITE_OK) {
-    snprintf(err, errlen, "load %s: %s", ext, msg ? msg : sqlite3_errmsg(*db));
+  if (sqlite3_load_extension(*db, path, NULL, &msg) != SQLITE_OK) {
+    snprintf(err, errlen, "load %s: %s", path, msg ? msg : sqlite3_errmsg(*db));
     sqlite3_free(msg);
     return -1;
   }
@@ -111,7 +121,7 @@ static long run_sql(sqlite3 *db, const char *sql, char *err, size_t errlen) {
 
 static void usage(void) {
   fprintf(stderr, "usage: qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] [-s SETUP] "
-                  "sql:SQL|fresh:SQL|floor:MODE[@PROCDIR]...\n");
+                  "sql:SQL|sql@PATH:SQL|fresh:SQL|floor:MODE[@PROCDIR]...\n");
   exit(2);
 }
 
@@ -129,7 +139,10 @@ int main(int argc, char **argv) {
   int ncase = argc - optind;
   if (ncase <= 0 || runs <= 0) usage();
   struct qcase *cs = calloc((size_t)ncase, sizeof *cs);
-  int need_db = 0;
+  /* connection 0 loads ext (-e), the others a sql@PATH: each */
+  const char *paths[QTIME_MAXEXT] = {ext};
+  size_t plen[QTIME_MAXEXT] = {strlen(ext)};
+  int npath = 1;
   for (int i = 0; i < ncase; i++) {
     struct qcase *q = &cs[i];
     q->arg = argv[optind + i];
@@ -137,13 +150,25 @@ int main(int argc, char **argv) {
     if (strncmp(q->arg, "sql:", 4) == 0) {
       q->kind = K_SQL;
       q->sql = q->arg + 4;
-      need_db = 1;
+    } else if (strncmp(q->arg, "sql@", 4) == 0) {
+      const char *path = q->arg + 4, *colon = strchr(path, ':');
+      if (!colon || colon == path) usage();
+      size_t len = (size_t)(colon - path);
+      q->kind = K_SQL;
+      q->sql = colon + 1;
+      for (q->conn = 0; q->conn < npath; q->conn++)
+        if (plen[q->conn] == len && memcmp(paths[q->conn], path, len) == 0) break;
+      if (q->conn == npath) {
+        if (npath == QTIME_MAXEXT) usage();
+        paths[npath] = strndup(path, len);
+        plen[npath++] = len;
+      }
     } else if (strncmp(q->arg, "fresh:", 6) == 0) {
       q->kind = K_FRESH;
       q->sql = q->arg + 6;
     } else if (strncmp(q->arg, "floor:", 6) == 0) {
       q->kind = K_FLOOR;
-      char mode[64];
+      char mode[256];
       snprintf(mode, sizeof mode, "%s", q->arg + 6);
       char *at = strchr(mode, '@');
       const char *proc = NULL;
@@ -158,11 +183,15 @@ int main(int argc, char **argv) {
     }
   }
 
-  sqlite3 *db = NULL;
-  char dberr[512] = "";
-  if (need_db && open_db(&db, dberr, sizeof dberr) < 0) {
+  /* one connection per extension that a sql case uses, opened up front */
+  sqlite3 *dbs[QTIME_MAXEXT] = {NULL};
+  for (int k = 0; k < npath; k++) {
+    int used = 0;
+    for (int i = 0; i < ncase; i++) used |= cs[i].kind == K_SQL && cs[i].conn == k;
+    char dberr[512] = "";
+    if (!used || open_db(&dbs[k], paths[k], dberr, sizeof dberr) == 0) continue;
     for (int i = 0; i < ncase; i++)
-      if (cs[i].kind == K_SQL) snprintf(cs[i].err, sizeof cs[i].err, "%s", dberr);
+      if (cs[i].kind == K_SQL && cs[i].conn == k) snprintf(cs[i].err, sizeof cs[i].err, "%s", dberr);
   }
 
   for (int r = 0; r < warm + runs; r++) {
@@ -172,10 +201,10 @@ int main(int argc, char **argv) {
       double t0 = floor_now_ms();
       long rows;
       if (q->kind == K_SQL) {
-        rows = run_sql(db, q->sql, q->err, sizeof q->err);
+        rows = run_sql(dbs[q->conn], q->sql, q->err, sizeof q->err);
       } else if (q->kind == K_FRESH) {
         sqlite3 *fdb = NULL;
-        rows = open_db(&fdb, q->err, sizeof q->err) < 0 ? -1 : run_sql(fdb, q->sql, q->err, sizeof q->err);
+        rows = open_db(&fdb, ext, q->err, sizeof q->err) < 0 ? -1 : run_sql(fdb, q->sql, q->err, sizeof q->err);
         sqlite3_close(fdb);
       } else {
         struct floor_result fr;
@@ -211,6 +240,7 @@ int main(int argc, char **argv) {
     double med = floor_median(q->t, runs);
     printf("%.4f\t%.4f\t%ld\t%s\n", med, q->t[0], q->rows, q->arg);
   }
-  if (db) sqlite3_close(db);
+  for (int k = 0; k < npath; k++)
+    if (dbs[k]) sqlite3_close(dbs[k]);
   return bad;
 }

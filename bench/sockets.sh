@@ -45,7 +45,7 @@ command -v "$SQLITE3" >/dev/null || die "no sqlite3 shell (apt-get install sqlit
 
 mkdir -p "$B"
 CCF=(-O2 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra)
-${CC:-cc} "${CCF[@]}" -o "$B/sleepers" bench/sleepers.c
+${CC:-cc} "${CCF[@]}" -pthread -o "$B/sleepers" bench/sleepers.c
 ${CC:-cc} "${CCF[@]}" -o "$B/sockpairs" bench/sockpairs.c
 ${CC:-cc} "${CCF[@]}" -DFLOOR_NO_MAIN -o "$B/qtime" bench/qtime.c bench/floor.c -lsqlite3
 ${CC:-cc} "${CCF[@]}" -o "$B/cmdtime" bench/cmdtime.c
