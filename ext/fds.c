@@ -76,13 +76,14 @@
 ** process holds open): triggers and persistent views may not use them;
 ** TEMP views may (sql/listening.sql).
 **
-** idxNum bits, set by xBestIndex and read by xFilter:
-**   0x01  pidns = ?         one argv value
-**   0x02  pidns IN (...)    the whole list in one argv value (sqlite3_vtab_in)
-**   0x04  pid = ?           one argv value
-**   0x08  pid IN (...)      the whole list in one argv value
-**   0x10  read fdinfo       (ps_fds: type, inode, pos, flags or mnt_id is used)
-** argv holds the pidns value first (when 0x01), then pid.
+** idxNum bits, set by xBestIndex and read by xFilter; the first four are
+** ext/scope.c's, shared with ps:
+**   0x001  pidns = ?         one argv value
+**   0x002  pidns IN (...)    the whole list in one argv value (sqlite3_vtab_in)
+**   0x004  pid = ?           one argv value
+**   0x008  pid IN (...)      the whole list in one argv value
+**   0x100  read fdinfo       (ps_fds: type, inode, pos, flags or mnt_id is used)
+** argv holds the pidns value first (when 0x001), then pid.
 */
 #include "ps.h"
 
@@ -93,11 +94,7 @@
 #include "psfds.h"
 #include "psnap.h"
 
-#define IDX_PIDNS 0x01
-#define IDX_PIDNS_IN 0x02
-#define IDX_PID 0x04
-#define IDX_PID_IN 0x08
-#define IDX_INFO 0x10
+#define IDX_INFO 0x100
 
 /* The columns of each table: one list, from which the enum and the schema
    come. Both start with pid, hpid, fd and end with pidns. */
@@ -158,52 +155,26 @@ typedef struct fds_vtab {
 } fds_vtab;
 
 typedef struct fds_cursor {
-  sqlite3_vtab_cursor base;     /* Base class - must be first */
-  const struct fds_table *t;    /* which table */
-  struct psnap *snap;           /* the view of the current target: its processes */
-  struct psnap_census *census;  /* shared by the views of this statement */
-  struct psnap_fdscan *scan;    /* kept for the statement: socket tables are read once per namespace */
-  unsigned what;                /* PSNAP_FDS_* of scan */
-  struct psnap_target *targets; /* one per PID namespace; pid 0: the caller's */
-  int ntargets;
-  int itarget;     /* the target of snap */
-  long long *pids; /* pid constraint values, or NULL for all */
-  int npids;
-  long long vpid; /* the current process, in the view */
-  int hpid;       /* and on the host */
-  int in_process; /* scan is on a process */
+  sqlite3_vtab_cursor base;  /* Base class - must be first */
+  const struct fds_table *t; /* which table */
+  struct psnap *snap;        /* the view of the current target: its processes */
+  struct ps_scope sc;        /* pidns, pid: which processes */
+  struct psnap_fdscan *scan; /* kept for the statement: socket tables are read once per namespace */
+  unsigned what;             /* PSNAP_FDS_* of scan */
+  long long vpid;            /* the current process, in the view */
+  int hpid;                  /* and on the host */
+  int in_process;            /* scan is on a process */
   struct psnap_fd fd;
   char flags[256]; /* the current fd's flags as text */
   int eof;
 } fds_cursor;
 
-/* Replace the vtab's error message: "TABLE: msg". SQLITE_ERROR, or SQLITE_NOMEM. */
-static int set_error(sqlite3_vtab *vt, const char *table, const char *fmt, const char *arg) {
-  sqlite3_free(vt->zErrMsg);
-  char *msg = sqlite3_mprintf(fmt, arg);
-  vt->zErrMsg = msg ? sqlite3_mprintf("%s: %s", table, msg) : NULL;
-  sqlite3_free(msg);
-  return vt->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
-}
-
 static int fdsConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)argc, (void)argv;
   const struct fds_table *t = aux;
-  char *sql = sqlite3_mprintf("CREATE TABLE x(%s)", t->schema);
-  if (!sql) return SQLITE_NOMEM;
-  int rc = sqlite3_declare_vtab(db, sql);
-  sqlite3_free(sql);
-  if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot declare the table: %s", t->name, sqlite3_errmsg(db));
-    return rc;
-  }
-  if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  fds_vtab *vt = sqlite3_malloc(sizeof *vt);
-  if (!vt) return SQLITE_NOMEM;
-  memset(vt, 0, sizeof *vt);
-  vt->t = t;
-  *ppVtab = &vt->base;
-  return SQLITE_OK;
+  int rc = ps_connect(db, t->name, sqlite3_mprintf("CREATE TABLE x(%s)", t->schema), sizeof(fds_vtab), ppVtab, pzErr);
+  if (rc == SQLITE_OK) ((fds_vtab *)*ppVtab)->t = t;
+  return rc;
 }
 
 static int fdsDisconnect(sqlite3_vtab *pVtab) {
@@ -219,49 +190,20 @@ static int fdsDisconnect(sqlite3_vtab *pVtab) {
 */
 static int fdsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   const struct fds_table *t = ((fds_vtab *)pVtab)->t;
-  int ipidns = -1, ipid = -1, pidns_unusable = 0;
-  int in_ok = sqlite3_libversion_number() >= 3038000;
-  for (int i = 0; i < info->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (c->iColumn == t->pidns) {
-      if (!c->usable)
-        pidns_unusable = 1;
-      else if (ipidns < 0)
-        ipidns = i;
-    } else if (c->iColumn == F_PID && c->usable && ipid < 0) {
-      ipid = i;
-    }
-  }
+  int unusable;
+  int idx = ps_scope_index(info, t->pidns, -1, F_PID, &unusable);
   /* Unattractive, not unusable: ps refuses the plan where it is the outer
      loop of a pidns join, so `ps_sockets s JOIN ps p ON p.pidns = s.pidns`
      has only this one, and it is right (s lists the caller's namespace,
      s.pidns reads NULL, and ps with pidns = NULL lists the same). Any
      other outer loop (containers c ... ON s.pidns = c.pid) costs less. */
-  double penalty = pidns_unusable && ipidns < 0 ? 1e18 : 0;
-  int idx = 0, argv = 0;
+  double penalty = unusable ? 1e18 : 0;
   double rows = 20000, cost = 20000;
-  if (ipidns >= 0) {
-    idx |= IDX_PIDNS;
-    info->aConstraintUsage[ipidns].argvIndex = ++argv;
-    info->aConstraintUsage[ipidns].omit = 1;
-    if (in_ok && sqlite3_vtab_in(info, ipidns, -1)) {
-      sqlite3_vtab_in(info, ipidns, 1);
-      idx |= IDX_PIDNS_IN;
-      rows *= 4, cost *= 4;
-    }
-  }
-  if (ipid >= 0) {
-    idx |= IDX_PID;
-    info->aConstraintUsage[ipid].argvIndex = ++argv;
-    info->aConstraintUsage[ipid].omit = 0; /* SQLite re-checks: pid = '12' stays exact */
+  if (idx & PS_IDX_PIDNS_IN) rows *= 4, cost *= 4;
+  if (idx & PS_IDX_PID_IN)
+    rows = 200, cost = 200;
+  else if (idx & PS_IDX_PID)
     rows = 20, cost = 20;
-    if (in_ok && sqlite3_vtab_in(info, ipid, -1)) {
-      sqlite3_vtab_in(info, ipid, 1);
-      idx |= IDX_PID_IN;
-      rows = 200, cost = 200;
-    }
-  }
   if (t == &fds_def && (info->colUsed & FD_INFO_COLS)) idx |= IDX_INFO;
   info->idxNum = idx;
   info->estimatedRows = (sqlite3_int64)rows;
@@ -274,6 +216,8 @@ static int fdsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
   c->t = ((fds_vtab *)pVtab)->t;
+  c->sc.vt = pVtab;
+  c->sc.table = c->t->name;
   c->eof = 1;
   *ppCursor = &c->base;
   return SQLITE_OK;
@@ -283,11 +227,7 @@ static int fdsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
 static void reset(fds_cursor *c) {
   psnap_close(c->snap);
   c->snap = NULL;
-  sqlite3_free(c->targets);
-  sqlite3_free(c->pids);
-  c->targets = NULL;
-  c->pids = NULL;
-  c->ntargets = c->npids = c->itarget = 0;
+  ps_scope_reset(&c->sc);
   c->in_process = 0;
   c->eof = 1;
 }
@@ -295,71 +235,16 @@ static void reset(fds_cursor *c) {
 static int fdsClose(sqlite3_vtab_cursor *cur) {
   fds_cursor *c = (fds_cursor *)cur;
   reset(c);
-  psnap_census_free(c->census);
+  ps_scope_free(&c->sc);
   psnap_fdscan_close(c->scan);
   sqlite3_free(c);
   return SQLITE_OK;
 }
 
-/*
-** One pidns value: NULL is the caller's namespace; otherwise a positive
-** integer, resolved once. A value whose PID namespace is in the list
-** already is dropped: each namespace is listed once.
-*/
-static int add_target(void *ctx, sqlite3_value *v) {
-  fds_cursor *c = ctx;
-  sqlite3_vtab *vt = c->base.pVtab;
-  long long x = 0;
-  struct psnap_target t = {0};
-  struct psnap_err err = {0};
-  if (v && sqlite3_value_type(v) != SQLITE_NULL && (!ps_value_whole(v, &x) || x <= 0)) {
-    char *what = ps_value_shown(v);
-    if (!what) return SQLITE_NOMEM;
-    int rc = set_error(vt, c->t->name, "pidns must be a positive integer (a pid), not %s", what);
-    sqlite3_free(what);
-    return rc;
-  }
-  /* the caller's namespace: resolve our own pid for its inode */
-  if (psnap_target_resolve(x ? x : (long long)getpid(), &t, &err) < 0)
-    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(vt, c->t->name, "%s", err.msg);
-  if (!x) t.pid = 0;
-  for (int i = 0; i < c->ntargets; i++)
-    if (c->targets[i].ns == t.ns) return SQLITE_OK;
-  struct psnap_target *nt = sqlite3_realloc64(c->targets, (sqlite3_uint64)(c->ntargets + 1) * sizeof *nt);
-  if (!nt) return SQLITE_NOMEM;
-  nt[c->ntargets++] = t;
-  c->targets = nt;
-  return SQLITE_OK;
-}
-
-/* One pid value: whole numbers only (pid = 'x' matches nothing). */
-static int add_pid(void *ctx, sqlite3_value *v) {
-  fds_cursor *c = ctx;
-  long long x;
-  if (!ps_value_whole(v, &x)) return SQLITE_OK;
-  long long *np = sqlite3_realloc64(c->pids, (sqlite3_uint64)(c->npids + 1) * sizeof *np);
-  if (!np) return SQLITE_NOMEM;
-  np[c->npids++] = x;
-  c->pids = np;
-  return SQLITE_OK;
-}
-
-/* Open the view of target itarget: its processes, pid and hpid only. */
+/* Open the view of the scope's current target: its processes, pid and hpid only. */
 static int open_target(fds_cursor *c) {
-  const struct psnap_target *t = &c->targets[c->itarget];
-  struct psnap_err err = {0};
-  if (t->level > 0 && !c->census && psnap_census_take(&c->census, &err) < 0)
-    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(c->base.pVtab, c->t->name, "%s", err.msg);
-  struct psnap_cfg cfg = {
-      .src = psnap_cols_src(1ull << PSNAP_COL_PID | 1ull << PSNAP_COL_HPID), .target = t, .census = c->census};
-  if (c->pids) {
-    cfg.pids = c->pids;
-    cfg.npids = (size_t)c->npids;
-  }
-  int rc = psnap_open(&c->snap, &cfg, &err);
-  if (rc == -ENOMEM) return SQLITE_NOMEM;
-  if (rc < 0) return set_error(c->base.pVtab, c->t->name, "%s", err.msg);
-  return SQLITE_OK;
+  struct psnap_cfg cfg = {.src = psnap_cols_src(1ull << PSNAP_COL_PID | 1ull << PSNAP_COL_HPID)};
+  return ps_scope_open(&c->sc, &cfg, &c->snap);
 }
 
 /* The integer value of a psnap column of the current process. */
@@ -383,7 +268,7 @@ static int advance(fds_cursor *c) {
       c->in_process = 0;
     }
     if (!c->snap) {
-      if (c->itarget >= c->ntargets) {
+      if (c->sc.itarget >= c->sc.ntargets) {
         c->eof = 1;
         return SQLITE_OK;
       }
@@ -393,12 +278,12 @@ static int advance(fds_cursor *c) {
     int r = psnap_next(c->snap);
     if (r < 0) {
       if (r == -ENOMEM) return SQLITE_NOMEM;
-      return set_error(c->base.pVtab, c->t->name, "%s", psnap_error(c->snap)->msg);
+      return ps_error(c->base.pVtab, c->t->name, "%s", psnap_error(c->snap)->msg);
     }
     if (r == 0) {
       psnap_close(c->snap);
       c->snap = NULL;
-      c->itarget++;
+      c->sc.itarget++;
       continue;
     }
     long long hpid;
@@ -406,7 +291,7 @@ static int advance(fds_cursor *c) {
       return SQLITE_NOMEM;
     c->hpid = (int)hpid;
     /* gone, not ours to read, or no longer that pid of the view: no rows */
-    int rc = psnap_fdscan_process(c->scan, c->hpid, &c->targets[c->itarget], c->vpid);
+    int rc = psnap_fdscan_process(c->scan, c->hpid, &c->sc.targets[c->sc.itarget], c->vpid);
     if (rc == -ENOMEM) return SQLITE_NOMEM;
     c->in_process = rc == 0;
   }
@@ -425,25 +310,10 @@ static int fdsFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
     struct psnap_err err = {0};
     int r = psnap_fdscan_open(&c->scan, what, &err);
     if (r == -ENOMEM) return SQLITE_NOMEM;
-    if (r < 0) return set_error(cur->pVtab, c->t->name, "%s", err.msg);
+    if (r < 0) return ps_error(cur->pVtab, c->t->name, "%s", err.msg);
     c->what = what;
   }
-  int a = 0, rc;
-  if (idxNum & IDX_PIDNS) {
-    if (a >= argc) return SQLITE_ERROR;
-    rc = ps_value_each(argv[a++], idxNum & IDX_PIDNS_IN, add_target, c);
-  } else {
-    rc = add_target(c, NULL);
-  }
-  if (rc == SQLITE_OK && (idxNum & IDX_PID)) {
-    if (a >= argc) return SQLITE_ERROR;
-    rc = ps_value_each(argv[a++], idxNum & IDX_PID_IN, add_pid, c);
-    if (rc == SQLITE_OK && !c->pids) {
-      /* no usable pid value: an empty list, not a full scan */
-      c->pids = sqlite3_malloc(sizeof *c->pids);
-      if (!c->pids) rc = SQLITE_NOMEM;
-    }
-  }
+  int rc = ps_scope_filter(&c->sc, idxNum, argc, argv);
   if (rc != SQLITE_OK) return rc;
   c->eof = 0;
   rc = advance(c);
@@ -517,7 +387,7 @@ static void sock_column(fds_cursor *c, sqlite3_context *ctx, int col) {
 
 static int fdsColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   fds_cursor *c = (fds_cursor *)cur;
-  long long x = c->targets[c->itarget].pid;
+  long long x = c->sc.targets[c->sc.itarget].pid;
   if (col == F_PID)
     sqlite3_result_int64(ctx, c->vpid);
   else if (col == F_HPID)

@@ -53,14 +53,16 @@
 ** totals on that row. pcpu_now's polling baseline is the connection's, kept
 ** apart from ps's.
 **
-** idxNum bits, set by xBestIndex and read by xFilter:
+** idxNum bits, set by xBestIndex and read by xFilter (ext/scope.c, shared
+** with ps_fds and ps_sockets):
 **   0x001  pidns = ?           one argv value
 **   0x002  pidns IN (...)      the whole list in one argv value (sqlite3_vtab_in)
 **   0x004  pid = ?             one argv value
 **   0x008  pid IN (...)        the whole list in one argv value
 **   0x010  sample = ?          one argv value: seconds pcpu_now measures over
 ** argv holds the pidns value first (when bit 0x001 or 0x002), then sample,
-** then pid.
+** then pid. A pidns or sample constraint that a plan cannot use makes the
+** plan unusable (SQLITE_CONSTRAINT): scanning the host there would be wrong.
 ** idxStr is "src=X": X the PSNAP_SRC_* bits (hex) of the files the used
 ** columns need; EXPLAIN QUERY PLAN shows both ("INDEX 4:src=3"). The
 ** sources do not fit beside the flags in idxNum's 31 bits. colUsed has one
@@ -75,12 +77,6 @@
 #include <unistd.h>
 
 #include "psnap.h"
-
-#define IDX_PIDNS 0x001
-#define IDX_PIDNS_IN 0x002
-#define IDX_PID 0x004
-#define IDX_PID_IN 0x008
-#define IDX_SAMPLE 0x010
 
 typedef struct ps_cursor ps_cursor;
 
@@ -119,32 +115,13 @@ typedef struct ps_vtab {
 } ps_vtab;
 
 struct ps_cursor {
-  sqlite3_vtab_cursor base;     /* Base class - must be first */
-  const struct ps_table *t;     /* ps or ps_threads */
-  struct psnap *snap;           /* The snapshot being read, or NULL */
-  struct psnap_census *census;  /* Shared by the snapshots of this statement */
-  unsigned src;                 /* Sources to read (from idxStr) */
-  struct psnap_target *targets; /* one per PID namespace; pid 0 = caller's */
-  int ntargets;
-  int itarget;     /* Index of the target of snap */
-  long long *pids; /* pid constraint values, or NULL for all */
-  int npids;
-  double sample; /* sample = ? (seconds), 0 when none */
+  sqlite3_vtab_cursor base; /* Base class - must be first */
+  const struct ps_table *t; /* ps or ps_threads */
+  struct psnap *snap;       /* The snapshot being read, or NULL */
+  unsigned src;             /* Sources to read (from idxStr) */
+  struct ps_scope sc;       /* pidns, sample, pid: which processes */
   int eof;
 };
-
-/*
-** Replace the vtab's error message (freeing the old one) with "TABLE: "
-** and fmt, one %s being msg. Returns SQLITE_ERROR, or SQLITE_NOMEM when
-** the message itself could not be made.
-*/
-static int set_error(sqlite3_vtab *vt, const char *fmt, const char *msg) {
-  sqlite3_free(vt->zErrMsg);
-  char *m = sqlite3_mprintf(fmt, msg);
-  vt->zErrMsg = m ? sqlite3_mprintf("%s: %s", ((ps_vtab *)vt)->aux->t->name, m) : NULL;
-  sqlite3_free(m);
-  return vt->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
-}
 
 /* Build "CREATE TABLE x(...)" from the column registry. */
 static char *schema(const struct ps_table *t) {
@@ -163,21 +140,9 @@ static char *schema(const struct ps_table *t) {
 static int psConnect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **ppVtab, char **pzErr) {
   (void)argc, (void)argv;
   struct ps_aux *a = aux;
-  char *sql = schema(a->t);
-  if (!sql) return SQLITE_NOMEM;
-  int rc = sqlite3_declare_vtab(db, sql);
-  sqlite3_free(sql);
-  if (rc != SQLITE_OK) {
-    *pzErr = sqlite3_mprintf("%s: cannot declare the table: %s", a->t->name, sqlite3_errmsg(db));
-    return rc;
-  }
-  if (sqlite3_libversion_number() >= 3031000) sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  ps_vtab *vt = sqlite3_malloc(sizeof *vt);
-  if (!vt) return SQLITE_NOMEM;
-  memset(vt, 0, sizeof *vt);
-  vt->aux = a;
-  *ppVtab = &vt->base;
-  return SQLITE_OK;
+  int rc = ps_connect(db, a->t->name, schema(a->t), sizeof(ps_vtab), ppVtab, pzErr);
+  if (rc == SQLITE_OK) ((ps_vtab *)*ppVtab)->aux = a;
+  return rc;
 }
 
 static int psDisconnect(sqlite3_vtab *pVtab) {
@@ -186,69 +151,31 @@ static int psDisconnect(sqlite3_vtab *pVtab) {
 }
 
 /*
-** xBestIndex: use pidns = ? and pid = ? (and their IN lists, whole, where
-** SQLite is 3.38 or newer), and turn colUsed into the sources to read
-** (idxStr). A
-** pidns constraint that is not usable on this plan (the join's other
-** order) makes the plan unusable: scanning the host there would be wrong.
+** xBestIndex: use pidns, sample and pid (and their IN lists, whole, where
+** SQLite is 3.38 or newer: ps_scope_index), and turn colUsed into the
+** sources to read (idxStr). A pidns or sample constraint that is not
+** usable on this plan (the join's other order) makes the plan unusable:
+** scanning the host there would be wrong.
 */
 static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   const struct ps_table *t = ((ps_vtab *)pVtab)->aux->t;
-  int ipidns = -1, ipid = -1, isample = -1, pidns_unusable = 0, sample_unusable = 0;
-  int in_ok = sqlite3_libversion_number() >= 3038000;
-  for (int i = 0; i < info->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (c->iColumn == t->pidns) {
-      if (!c->usable)
-        pidns_unusable = 1;
-      else if (ipidns < 0)
-        ipidns = i;
-    } else if (c->iColumn == t->sample) {
-      if (!c->usable)
-        sample_unusable = 1;
-      else if (isample < 0)
-        isample = i;
-    } else if (c->iColumn == t->pid && c->usable && ipid < 0) {
-      ipid = i;
-    }
-  }
-  if ((pidns_unusable && ipidns < 0) || (sample_unusable && isample < 0)) {
+  int unusable;
+  int idx = ps_scope_index(info, t->pidns, t->sample, t->pid, &unusable);
+  if (unusable) {
     if (sqlite3_libversion_number() >= 3026000) return SQLITE_CONSTRAINT;
     info->estimatedCost = 1e18;
     return SQLITE_OK;
   }
-  int idx = 0, argv = 0;
   double rows = 1000, cost = 1000;
-  if (ipidns >= 0) {
-    idx |= IDX_PIDNS;
-    info->aConstraintUsage[ipidns].argvIndex = ++argv;
-    info->aConstraintUsage[ipidns].omit = 1;
-    if (in_ok && sqlite3_vtab_in(info, ipidns, -1)) {
-      sqlite3_vtab_in(info, ipidns, 1);
-      idx |= IDX_PIDNS_IN;
-      rows *= 4, cost *= 4;
-    }
-  }
-  if (isample >= 0) { /* checked by xFilter, never re-checked by SQLite */
-    idx |= IDX_SAMPLE;
-    info->aConstraintUsage[isample].argvIndex = ++argv;
-    info->aConstraintUsage[isample].omit = 1;
-  }
-  if (ipid >= 0) {
-    idx |= IDX_PID;
-    info->aConstraintUsage[ipid].argvIndex = ++argv;
-    info->aConstraintUsage[ipid].omit = 0; /* SQLite re-checks: pid = '12' stays exact */
+  if (idx & PS_IDX_PIDNS_IN) rows *= 4, cost *= 4;
+  if (idx & PS_IDX_PID_IN)
+    rows = 10, cost = 100;
+  else if (idx & PS_IDX_PID)
     rows = 1, cost = 10;
-    if (in_ok && sqlite3_vtab_in(info, ipid, -1)) {
-      sqlite3_vtab_in(info, ipid, 1);
-      idx |= IDX_PID_IN;
-      rows = 10, cost = 100;
-    } else if (!(idx & IDX_PIDNS_IN) && !t->threads) { /* a process has one row, not its threads */
-      info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
-    }
-    if (t->threads) rows *= 10, cost *= 10;
-  }
+  /* one row per process: pid = X finds at most one (not so for threads) */
+  if ((idx & PS_IDX_PID) && !(idx & (PS_IDX_PID_IN | PS_IDX_PIDNS_IN)) && !t->threads)
+    info->idxFlags |= SQLITE_INDEX_SCAN_UNIQUE;
+  if ((idx & PS_IDX_PID) && t->threads) rows *= 10, cost *= 10;
   info->idxStr = sqlite3_mprintf("src=%x", t->src(info->colUsed));
   if (!info->idxStr) return SQLITE_NOMEM;
   info->needToFreeIdxStr = 1;
@@ -263,118 +190,33 @@ static int psOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
   if (!c) return SQLITE_NOMEM;
   memset(c, 0, sizeof *c);
   c->t = ((ps_vtab *)pVtab)->aux->t;
+  c->sc.vt = pVtab;
+  c->sc.table = c->t->name;
   *ppCursor = &c->base;
   return SQLITE_OK;
 }
 
-/* Drop everything a previous xFilter left in the cursor. */
-static void reset(ps_cursor *c) {
-  psnap_close(c->snap);
-  c->snap = NULL;
-  sqlite3_free(c->targets);
-  sqlite3_free(c->pids);
-  c->targets = NULL;
-  c->pids = NULL;
-  c->ntargets = c->npids = c->itarget = 0;
-  c->sample = 0;
-  c->eof = 1;
-}
-
 static int psClose(sqlite3_vtab_cursor *cur) {
-  reset((ps_cursor *)cur);
-  psnap_census_free(((ps_cursor *)cur)->census);
-  sqlite3_free(cur);
+  ps_cursor *c = (ps_cursor *)cur;
+  psnap_close(c->snap);
+  ps_scope_free(&c->sc);
+  sqlite3_free(c);
   return SQLITE_OK;
 }
 
-/* Append v to a sqlite3_malloc'ed array of long long. */
-static int push(long long **a, int *n, long long v) {
-  long long *na = sqlite3_realloc64(*a, (sqlite3_uint64)(*n + 1) * sizeof **a);
-  if (!na) return SQLITE_NOMEM;
-  na[(*n)++] = v;
-  *a = na;
-  return SQLITE_OK;
-}
-
-/*
-** One pidns value: NULL is the caller's namespace; otherwise a positive
-** integer, resolved once (psnap_target_resolve words its errors). Values
-** whose PID namespace is already in the list are dropped, so each
-** namespace is snapshot once and no process appears twice.
-*/
-static int add_target(void *ctx, sqlite3_value *v) {
-  ps_cursor *c = ctx;
-  sqlite3_vtab *vt = c->base.pVtab;
-  long long x = 0;
-  struct psnap_target t = {0};
-  struct psnap_err err = {0};
-  if (!v) { /* no pidns constraint: the caller's view, nothing to resolve */
-    c->targets = sqlite3_malloc(sizeof *c->targets);
-    if (!c->targets) return SQLITE_NOMEM;
-    memset(c->targets, 0, sizeof *c->targets);
-    c->ntargets = 1;
-    return SQLITE_OK;
-  }
-  if (sqlite3_value_type(v) != SQLITE_NULL && (!ps_value_whole(v, &x) || x <= 0)) {
-    char *what = ps_value_shown(v);
-    if (!what) return SQLITE_NOMEM;
-    int rc = set_error(vt, "pidns must be a positive integer (a pid), not %s", what);
-    sqlite3_free(what);
-    return rc;
-  }
-  /* NULL names the caller's namespace: resolve our own pid for its inode */
-  if (psnap_target_resolve(x ? x : (long long)getpid(), &t, &err) < 0)
-    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(vt, "%s", err.msg);
-  if (!x) t.pid = 0;
-  for (int i = 0; i < c->ntargets; i++)
-    if (c->targets[i].ns == t.ns) return SQLITE_OK;
-  struct psnap_target *nt = sqlite3_realloc64(c->targets, (sqlite3_uint64)(c->ntargets + 1) * sizeof *nt);
-  if (!nt) return SQLITE_NOMEM;
-  nt[c->ntargets++] = t;
-  c->targets = nt;
-  return SQLITE_OK;
-}
-
-/* One pid value: whole numbers only (pid = 'x' matches nothing). */
-static int add_pid(void *ctx, sqlite3_value *v) {
-  ps_cursor *c = ctx;
-  long long x;
-  if (!ps_value_whole(v, &x)) return SQLITE_OK;
-  return push(&c->pids, &c->npids, x);
-}
-
-/*
-** Open the snapshot of target i. Returns SQLITE_OK, or an error with the
-** message from the library (no process, permission, ...).
-*/
+/* Open the snapshot of the scope's current target. */
 static int open_target(ps_cursor *c) {
-  const struct psnap_target *t = &c->targets[c->itarget];
-  struct psnap_err err = {0};
-  if (t->level > 0 && !c->census && psnap_census_take(&c->census, &err) < 0)
-    return err.code == ENOMEM ? SQLITE_NOMEM : set_error(c->base.pVtab, "%s", err.msg);
   struct ps_aux *aux = ((ps_vtab *)c->base.pVtab)->aux;
-  struct psnap_cfg cfg = {.src = c->src,
-                          .target = t,
-                          .census = c->census,
-                          .deadline_ms = aux->conn->deadline_ms,
-                          .sample = c->sample,
-                          .hist = aux->hist,
-                          .threads = c->t->threads};
-  if (c->pids) {
-    cfg.pids = c->pids;
-    cfg.npids = (size_t)c->npids;
-  }
-  int rc = psnap_open(&c->snap, &cfg, &err);
-  if (rc == -ENOMEM) return SQLITE_NOMEM;
-  if (rc < 0) return set_error(c->base.pVtab, "%s", err.msg);
-  return SQLITE_OK;
+  struct psnap_cfg cfg = {
+      .src = c->src, .deadline_ms = aux->conn->deadline_ms, .hist = aux->hist, .threads = c->t->threads};
+  return ps_scope_open(&c->sc, &cfg, &c->snap);
 }
 
 /* Step to the next row, across targets. */
 static int advance(ps_cursor *c) {
   for (;;) {
     if (!c->snap) {
-      if (c->itarget >= c->ntargets) {
+      if (c->sc.itarget >= c->sc.ntargets) {
         c->eof = 1;
         return SQLITE_OK;
       }
@@ -385,31 +227,12 @@ static int advance(ps_cursor *c) {
     if (r > 0) return SQLITE_OK;
     if (r < 0) {
       if (r == -ENOMEM) return SQLITE_NOMEM;
-      return set_error(c->base.pVtab, "%s", psnap_error(c->snap)->msg);
+      return ps_error(c->base.pVtab, c->t->name, "%s", psnap_error(c->snap)->msg);
     }
     psnap_close(c->snap);
     c->snap = NULL;
-    c->itarget++;
+    c->sc.itarget++;
   }
-}
-
-/*
-** sample = X: seconds from PSNAP_SAMPLE_MIN to PSNAP_SAMPLE_MAX, or NULL
-** (no wait: pcpu_now since the connection's previous scan).
-*/
-static int set_sample(ps_cursor *c, sqlite3_value *v) {
-  int t = sqlite3_value_numeric_type(v);
-  double x = sqlite3_value_double(v);
-  if (t == SQLITE_NULL) return SQLITE_OK;
-  if ((t == SQLITE_INTEGER || t == SQLITE_FLOAT) && x >= PSNAP_SAMPLE_MIN && x <= PSNAP_SAMPLE_MAX) {
-    c->sample = x;
-    return SQLITE_OK;
-  }
-  char *what = ps_value_shown(v);
-  if (!what) return SQLITE_NOMEM;
-  int rc = set_error(c->base.pVtab, "sample must be a number of seconds from 0.01 to 60, not %s", what);
-  sqlite3_free(what);
-  return rc;
 }
 
 /* The sources that xBestIndex wrote into idxStr ("src=X", X in hex). */
@@ -420,35 +243,12 @@ static unsigned idx_sources(const char *idxStr) {
 
 static int psFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   ps_cursor *c = (ps_cursor *)cur;
-  reset(c);
-  c->eof = 0;
+  psnap_close(c->snap);
+  c->snap = NULL;
   c->src = idx_sources(idxStr);
-  int a = 0, rc = SQLITE_OK;
-  if (idxNum & IDX_PIDNS) {
-    if (a >= argc) return SQLITE_ERROR;
-    rc = ps_value_each(argv[a++], idxNum & IDX_PIDNS_IN, add_target, c);
-  } else {
-    rc = add_target(c, NULL);
-  }
-  if (rc == SQLITE_OK && (idxNum & IDX_SAMPLE)) {
-    if (a >= argc) return SQLITE_ERROR;
-    rc = set_sample(c, argv[a++]);
-  }
-  if (rc == SQLITE_OK && (idxNum & IDX_PID)) {
-    if (a >= argc) return SQLITE_ERROR;
-    c->npids = 0;
-    rc = ps_value_each(argv[a++], idxNum & IDX_PID_IN, add_pid, c);
-    if (rc == SQLITE_OK && !c->pids) {
-      /* no usable pid value: an empty list, not a full scan */
-      c->pids = sqlite3_malloc(sizeof *c->pids);
-      if (!c->pids) rc = SQLITE_NOMEM;
-    }
-  }
-  if (rc != SQLITE_OK) {
-    c->eof = 1;
-    return rc;
-  }
-  return advance(c);
+  int rc = ps_scope_filter(&c->sc, idxNum, argc, argv);
+  c->eof = rc != SQLITE_OK;
+  return rc == SQLITE_OK ? advance(c) : rc;
 }
 
 static int psNext(sqlite3_vtab_cursor *cur) { return advance((ps_cursor *)cur); }
