@@ -3,18 +3,20 @@
 --
 --   .load build/ps
 --   .read sql/listening.sql
---   SELECT pid, user, comm, container, proto, address, port FROM listening ORDER BY port;
+--   SELECT pid, user, comm, ns_init, proto, address, port FROM listening ORDER BY port;
 --   SELECT pid, user, comm, proto, address, port FROM listening WHERE pidns = 1234;  -- one container
 --
--- TEMP VIEW listening(pid, user, comm, container, proto, address, port, pidns):
+-- TEMP VIEW listening(pid, user, comm, ns_init, container, proto, address, port, pidns):
 --   pid, user, comm  the process as ps shows it: with pidns = X, its pid and
 --                    user name in the container of host process X
---   container        the host pid of the init of the process's PID namespace:
---                    1 for the host's own processes, else what ps(container)
---                    lists (a container engine's container). Kept simple: it
+--   ns_init          the host pid of the init of the process's PID namespace:
+--                    1 for the host's own processes, else the pid to give
+--                    ps(...) to list that container. Kept simple: it
 --                    comes from ps_namespaces through ps.ns_pid, so it is NULL
 --                    when the caller may not read the process's ns/pid
 --                    (another user's process, without CAP_SYS_PTRACE)
+--   container        ps.container: the id an engine (podman, docker,
+--                    containerd, CRI-O) wrote into the cgroup path, else NULL
 --   proto            tcp, tcp6, udp, udp6, udplite, udplite6 (netstat -l's
 --                    names: 6 for an inet6 socket), unix
 --   address          the local address (0.0.0.0, ::, 127.0.0.1, ::1); for
@@ -35,7 +37,8 @@ SELECT
   s.pid AS pid,
   p.user AS user,
   p.comm AS comm,
-  (SELECT ns.pid FROM ns WHERE ns.ns_pid = p.ns_pid) AS container,
+  (SELECT ns.pid FROM ns WHERE ns.ns_pid = p.ns_pid) AS ns_init,
+  p.container AS container,
   CASE
     WHEN s.family = 'unix' THEN 'unix'
     WHEN s.family = 'inet6' THEN s.proto || '6'

@@ -750,13 +750,18 @@ def test_listening_view_lists_host_and_container_listeners():
                 ("unix", host.info["unix"][3], None)}
         got = rows("SELECT * FROM listening WHERE pid = ?", host.hpid, db=db)
         assert {(r["proto"], r["address"], r["port"]) for r in got} == want, got
-        assert {(r["user"], r["comm"], r["container"]) for r in got} == {("root", "python3", 1)}, got
+        assert {(r["user"], r["comm"], r["ns_init"]) for r in got} == {("root", "python3", 1)}, got
         got = rows("SELECT * FROM listening WHERE pidns = ?", h.hpid, db=db)
         want = {("tcp", "127.0.0.1", h.info["tcp4"][1]), ("tcp6", "::1", h.info["tcp6"][1]),
                 ("udp", "127.0.0.1", h.info["udp4"][1]), ("udp6", "::1", h.info["udp6"][1]),
                 ("unix", h.info["unix"][3], None)}
         assert {(r["proto"], r["address"], r["port"]) for r in got} == want, got
-        assert {(r["pid"], r["container"], r["pidns"]) for r in got} == {(1, h.hpid, h.hpid)}, got
-        # on the host scan the container's listeners show their host pid and container
-        got = rows("SELECT pid, container FROM listening WHERE pid = ?", h.hpid, db=db)
-        assert got and {(r["pid"], r["container"]) for r in got} == {(h.hpid, h.hpid)}, got
+        assert {(r["pid"], r["ns_init"], r["pidns"]) for r in got} == {(1, h.hpid, h.hpid)}, got
+        # on the host scan the container's listeners show their host pid and namespace's init
+        got = rows("SELECT pid, ns_init FROM listening WHERE pid = ?", h.hpid, db=db)
+        assert got and {(r["pid"], r["ns_init"]) for r in got} == {(h.hpid, h.hpid)}, got
+        # container is ps's (an engine's id from the cgroup path): neither holder has one
+        cg = {open(f"/proc/{p}/cgroup").read() for p in (h.hpid, host.hpid)}
+        assert not any(re.search(r"[0-9a-f]{64}", c) for c in cg), cg  # else the oracle below is wrong
+        got = rows("SELECT DISTINCT container FROM listening WHERE pid IN (?, ?)", h.hpid, host.hpid, db=db)
+        assert [r["container"] for r in got] == [None], got
