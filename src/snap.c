@@ -432,6 +432,7 @@ static int enter_process(struct psnap *s, int hpid) {
   if (s->taskfd < 0) return s->taskfd == -ENOMEM ? -ENOMEM : -ESRCH;
   int rc = load_row(s, s->taskfd, s->view->need, s->view->after_status);
   if (rc == 0) rc = list_tasks(s);
+  if (rc < 0) s->ntids = 0; /* a task/ listing cut short lists nothing */
   return rc == -ENOMEM ? rc : rc < 0 ? -ESRCH : 0;
 }
 
