@@ -14,7 +14,8 @@
 **   exe, cwd the link text as is
 **   oom_score, oom_score_adj: the one signed decimal (psnap_parse_long), else NULL
 **   hgroups, seccomp, nopriv, seccomp_filters, rss, swap, shared,
-**            cpus_allowed, cap*: from the input parsed as status
+**            cpus_allowed, cap*, and ps_threads' voluntary_switches and
+**            involuntary_switches: from the input parsed as status
 **            (psnap_parse_status)
 **
 ** Each getter gets its own copy and is checked against a reference written
@@ -178,6 +179,14 @@ static void check_all(struct psnap *s, const char *d, size_t size, const struct 
   CHECK(v.type == PSNAP_INT && v.i == (ss->vmswap > 0 ? ss->vmswap : 0));
   run(s, PSNAP_COL_SHARED, &v);
   CHECK(v.type == PSNAP_INT && v.i == (ss->rssfile > 0 ? ss->rssfile : 0) + (ss->rssshmem > 0 ? ss->rssshmem : 0));
+  /* ps_threads' context switches: the count, NULL without the line */
+  const long long csw[2] = {ss->vcsw, ss->nvcsw};
+  const int cswcol[2] = {PSNAP_TCOL_VOLUNTARY_SWITCHES, PSNAP_TCOL_INVOLUNTARY_SWITCHES};
+  for (int i = 0; i < 2; i++) {
+    memset(&v, 0, sizeof v);
+    psnap_thread_cols[cswcol[i]].get(s, &v);
+    CHECK(csw[i] < 0 ? v.type == PSNAP_NULL : v.type == PSNAP_INT && v.i == csw[i]);
+  }
   run(s, PSNAP_COL_CPUS_ALLOWED, &v);
   if (ss->cpus && ss->cpus_len > 0)
     CHECK(is_text(&v, ss->cpus, ss->cpus_len) && v.s >= d && v.s + v.n <= d + size);

@@ -14,6 +14,9 @@
 ** seccomp, seccomp_filters, nonewprivs and vmrss are the first number
 ** (as a 32-bit unsigned, then int or long long) of the last "Seccomp:",
 ** "Seccomp_filters:", "NoNewPrivs:" or "VmRSS:" line that has one, else -1;
+** vcsw and nvcsw the first number (64 bits, saturated at LLONG_MAX) of the
+** last "voluntary_ctxt_switches:" / "nonvoluntary_ctxt_switches:" line
+** that has one, else -1;
 ** cap[i] is the hex value (low 64 bits) of the last
 ** Cap line of its kind that has a hex digit, have_cap saying which do;
 ** have_ids is 1 exactly when some Uid and some Gid line have 4 numbers.
@@ -24,6 +27,7 @@
 ** once.
 */
 #include <ctype.h>
+#include <limits.h>
 
 #include "fuzz_common.h"
 
@@ -91,7 +95,7 @@ static void reference(const char *buf, size_t size, const struct psnap_status *s
   static const char *const capkey[5] = {"CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:"};
   const char *groups = NULL, *nspid = NULL;
   int seccomp = -1, filters = -1, nonewprivs = -1, have[2] = {0, 0}, last_full[2] = {0, 0};
-  long long vmrss = -1;
+  long long vmrss = -1, csw[2] = {-1, -1};
   unsigned long long ids[2][4];
   uint64_t cap[5] = {0};
   int cap_last_ok[5] = {0};
@@ -113,6 +117,10 @@ static void reference(const char *buf, size_t size, const struct psnap_status *s
     if (starts(p, le, "Seccomp_filters:") && ref_uints(p + 16, le, v, 1) == 1) filters = (int)(unsigned)v[0];
     if (starts(p, le, "NoNewPrivs:") && ref_uints(p + 11, le, v, 1) == 1) nonewprivs = (int)(unsigned)v[0];
     if (starts(p, le, "VmRSS:") && ref_uints(p + 6, le, v, 1) == 1) vmrss = (unsigned)v[0];
+    if (starts(p, le, "voluntary_ctxt_switches:") && ref_uints(p + 24, le, v, 1) == 1)
+      csw[0] = v[0] > LLONG_MAX ? LLONG_MAX : (long long)v[0];
+    if (starts(p, le, "nonvoluntary_ctxt_switches:") && ref_uints(p + 27, le, v, 1) == 1)
+      csw[1] = v[0] > LLONG_MAX ? LLONG_MAX : (long long)v[0];
     for (int i = 0; i < 5; i++)
       if (starts(p, le, capkey[i])) {
         const char *q = p + 7;
@@ -129,6 +137,7 @@ static void reference(const char *buf, size_t size, const struct psnap_status *s
   CHECK(ss->groups == groups && ss->nspid == nspid);
   CHECK(ss->seccomp == seccomp && ss->seccomp_filters == filters);
   CHECK(ss->nonewprivs == nonewprivs && ss->vmrss == vmrss);
+  CHECK(ss->vcsw == csw[0] && ss->nvcsw == csw[1]);
   CHECK(ss->have_cap == have_cap);
   for (int i = 0; i < 5; i++)
     if (cap_last_ok[i]) CHECK(ss->cap[i] == cap[i]);
