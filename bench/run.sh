@@ -665,11 +665,12 @@ if have q_nf_dir q_nf_base; then
     "$(fmt "${MED[q_nf_dir]}")" "$(us_per "${MED[q_nf_dir]}" "${MED[q_nf_base]}" "${ROWS[q_nf_base]}")" - "${ROWS[q_nf_dir]:--}"
 fi
 
-# the sample = X bound: 10% of one scan (the baseline pass of the one-shot
-# is a scan without the listing and SQLite's rows, so it costs a little
-# less than a scan) plus 1 ms of scheduler slack (clock_nanosleep's timer
-# slack is 50 us; the rest is the wake-up of a thread on a 2-cpu machine
-# shared with other work)
+# the sample = X bound: 10% of one scan, room for the scans' own noise (the
+# one-shot's two reads are not the scans they are compared with; its first
+# pass, without the listing and SQLite's rows, is a little cheaper than a
+# scan), plus 1 ms of scheduler slack (clock_nanosleep's 50 us of timer
+# slack and the wake-up: 0.1 to 0.2 ms on the development VM, more on a
+# 2-cpu machine shared with other work)
 smp_bound() { awk -v s="$1" 'BEGIN { printf "%.3f", 0.1 * s + 1 }'; }
 smp_excess() { awk -v t="$1" -v x="$2" -v s="$3" 'BEGIN { printf "%+.3f", t - 1000 * x - 2 * s }'; }
 echo
