@@ -67,3 +67,12 @@ FROM ps
 WHERE ns_pid IS NOT NULL
 GROUP BY ns_pid
 ORDER BY a_pid;
+
+-- [threads] The processes with the most threads, with how many of them run
+-- now and how many are blocked (D: uninterruptible), from ps_threads.
+SELECT t.pid, p.comm, count(*) AS threads, sum(t.state = 'R') AS running,
+       sum(t.state = 'D') AS blocked
+FROM ps_threads t JOIN ps p ON p.pid = t.pid
+GROUP BY t.pid
+ORDER BY threads DESC, t.pid
+LIMIT 10;

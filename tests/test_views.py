@@ -740,7 +740,7 @@ def example_queries():
 def test_examples_sql_queries_find_what_was_started():
     qs = example_queries()
     assert set(qs) == {"top-memory", "cpu-hogs", "caps-nonroot", "caps-ambient", "seccomp", "zombies",
-                       "per-user", "recent", "pid-namespaces"}, set(qs)
+                       "per-user", "recent", "pid-namespaces", "threads"}, set(qs)
     z = spawn("--zombie", argv=["vw-zombie-parent", "x"])
     filt = spawn("--seccomp-filter", argv=["vw-filter"])
     fresh = lib.start(["sleep", "1000"]).pid
@@ -766,6 +766,19 @@ def test_examples_sql_queries_find_what_was_started():
         assert 1 not in recent, init_age
     for name in ("caps-nonroot", "caps-ambient", "pid-namespaces"):
         run_example(db, qs[name])  # runs as any user; checked as root below
+    # threads: a process of 1 + 64 threads (spawn's most) tops the list, if no other has as many
+    many = spawn("--threads", "64", argv=["vw-threads"])
+    tasks = len(os.listdir(f"/proc/{many['pid']}/task"))
+    assert tasks == 65, tasks
+    rows = run_example(db, qs["threads"])
+    counts = [r["threads"] for r in rows]
+    assert counts == sorted(counts, reverse=True) and len(rows) <= 10, rows
+    mine = [r for r in rows if r["pid"] == many["pid"]]
+    bigger = [p for p in os.listdir("/proc") if p.isdigit() and p != str(many["pid"])
+              and os.path.isdir(f"/proc/{p}/task") and len(os.listdir(f"/proc/{p}/task")) >= 65]
+    if len(bigger) < 9:  # else ten others may crowd it out
+        assert mine and mine[0]["threads"] == 65 and mine[0]["comm"] == "spawn", (mine, rows)
+        assert mine[0]["blocked"] == 0 and mine[0]["running"] <= 1, mine
 
 
 def run_example(db, sql):
