@@ -348,6 +348,18 @@ static int host_finish(struct psnap *s, int pidfd) {
   return 0;
 }
 
+/*
+** The pids asked for (WHERE pid = X): /proc/X answers for a thread's id
+** too (readdir lists only processes), with the whole group's stat and a
+** task/ of all its threads. X is a process only when it leads its thread
+** group, as ps -p X lists nothing for a thread: stat's exit_signal (38) is
+** -1 for every other thread, so the stat every row reads tells.
+*/
+static int listed_finish(struct psnap *s, int pidfd) {
+  if (s->st.exit_signal == -1) return -ESRCH;
+  return host_finish(s, pidfd);
+}
+
 const struct view ns_host_view = {.need = 0,
                                   .list = host_list,
                                   .after_status = host_after_status,
@@ -355,6 +367,14 @@ const struct view ns_host_view = {.need = 0,
                                   .user = names_host_user,
                                   .group = names_host_group,
                                   .ttys = names_host_ttys};
+/* The caller's namespace, for the pids asked for only. */
+const struct view ns_listed_view = {.need = PSNAP_SRC_STAT, /* a thread scan reads the process's too */
+                                    .list = host_list,
+                                    .after_status = host_after_status,
+                                    .finish = listed_finish,
+                                    .user = names_host_user,
+                                    .group = names_host_group,
+                                    .ttys = names_host_ttys};
 
 /* ---- another PID namespace ---- */
 
@@ -603,7 +623,7 @@ int ns_open_view(struct psnap *s, struct psnap_err *err) {
   identity(&s->uidmap);
   identity(&s->gidmap);
   if (s->target.level == 0) {
-    s->view = &ns_host_view;
+    s->view = s->cfg.pids ? &ns_listed_view : &ns_host_view;
     return 0;
   }
   s->view = &ns_pidns_view;

@@ -200,6 +200,9 @@ int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st) {
   st->start = (unsigned long long)f[22]; /* (22) starttime */
   st->vsize = (unsigned long long)f[23]; /* (23) vsize */
   st->rss = f[24];                       /* (24) rss, pages */
+  /* (38) exit_signal: -1 for every thread but a group's leader (clone(2)
+     with CLONE_THREAD), a signal number (0 to 64) for a process */
+  st->exit_signal = upto >= 38 && f[38] >= -1 && f[38] <= INT_MAX ? (int)f[38] : 0;
   /* (39) processor: the CPU the process last ran on */
   st->processor = upto >= 39 && f[39] >= 0 && f[39] <= INT_MAX ? (int)f[39] : -1;
   return 0;

@@ -60,6 +60,7 @@ struct psnap_stat {
   unsigned long long start; /* (22) clock ticks after boot */
   unsigned long long vsize; /* (23) bytes */
   long long rss;            /* (24) pages */
+  int exit_signal;          /* (38) -1 for a thread that is not its group's leader; 0 when absent */
   int processor;            /* (39) CPU last run on; -1 when the file stops before it */
 };
 int psnap_parse_stat(const char *buf, size_t len, struct psnap_stat *st);

@@ -419,8 +419,8 @@ static int list_tasks(struct psnap *s) {
 ** Enter process hpid: open its directory (every thread is read through
 ** it, so a pid reused meanwhile answers ENOENT instead of lending its
 ** threads), let the view decide that it belongs (in another namespace its
-** status gives its pid there, which a pid constraint must match), and
-** list its threads. 0, -ESRCH (gone, or not in the view) or -ENOMEM.
+** status gives its pid there, which a pid constraint must match; a pid
+** asked for must lead its thread group), and list its threads. 0, -ESRCH (gone, or not in the view) or -ENOMEM.
 */
 static int enter_process(struct psnap *s, int hpid) {
   char name[16];
@@ -431,6 +431,7 @@ static int enter_process(struct psnap *s, int hpid) {
   s->taskfd = snap_openat(s, s->procfd, name, O_RDONLY | O_DIRECTORY);
   if (s->taskfd < 0) return s->taskfd == -ENOMEM ? -ENOMEM : -ESRCH;
   int rc = load_row(s, s->taskfd, s->view->need, s->view->after_status);
+  if (rc == 0) rc = s->view->finish(s, s->taskfd);
   if (rc == 0) rc = list_tasks(s);
   if (rc < 0) s->ntids = 0; /* a task/ listing cut short lists nothing */
   return rc == -ENOMEM ? rc : rc < 0 ? -ESRCH : 0;

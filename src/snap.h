@@ -186,7 +186,7 @@ struct psnap {
 #pragma GCC visibility push(hidden)
 
 /* ns.c */
-extern const struct view ns_host_view, ns_pidns_view;
+extern const struct view ns_host_view, ns_listed_view, ns_pidns_view;
 int ns_open_view(struct psnap *s, struct psnap_err *err);
 int ns_lend(struct psnap *s, struct psnap_err *err);
 

@@ -293,6 +293,22 @@ def test_one_row_per_process_not_per_thread():
         assert tid not in pids, f"thread {tid} listed as a process"
 
 
+def test_where_pid_of_a_thread_lists_no_process():
+    """/proc/TID opens for a thread's id too (readdir lists only processes):
+    WHERE pid = TID must not make a process of it, as ps -p TID does not."""
+    s = spawn("--threads", "2", argv=["threads"])
+    others = [t for t in s["tids"] if t != s["pid"]]
+    assert others and all(os.path.isdir(f"/proc/{t}") for t in others), s
+    for tid in others:
+        out = subprocess.run(["ps", "-o", "pid=", "-p", str(tid)], capture_output=True, text=True).stdout
+        assert out.strip() == "", f"the oracle lists thread {tid}: {out!r}"
+        for table in ("ps", "ps_threads", "ps_fds", "ps_sockets"):
+            assert q(f"SELECT * FROM {table} WHERE pid = ?", tid) == [], (table, tid)
+            assert q(f"SELECT count(*) FROM {table} WHERE pid IN (?, ?)", tid, s["pid"])[0][0] > 0 or \
+                table == "ps_sockets", table
+    assert q("SELECT pid, comm FROM ps WHERE pid = ?", s["pid"]) == [(s["pid"], "spawn")]
+
+
 # ---------------------------------------------------------------- identity
 
 def test_pid_ppid_pgid():

@@ -8,7 +8,8 @@
 ** decimals, wrapping modulo 2^64) checks pid and the numeric fields
 ** (4)..(24), and that the parse fails exactly when one of them is missing;
 ** processor (39) is its value when (25)..(39) all follow and it lies in
-** 0..INT_MAX, else -1.
+** 0..INT_MAX, else -1; exit_signal (38) its value when (25)..(38) follow
+** and it lies in -1..INT_MAX, else 0.
 **
 ** It found next_ll() negating LLONG_MIN ("-9223372036854775808", or "-1"
 ** and 63 zeros, which wraps to it): undefined behaviour, fixed in b394979
@@ -67,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(st.priority == (long)f[18] && st.nice == (long)f[19] && st.num_threads == (long)f[20]);
   CHECK(st.start == (unsigned long long)f[22] && st.vsize == (unsigned long long)f[23] && st.rss == f[24]);
   CHECK(st.processor == (upto == 39 && f[39] >= 0 && f[39] <= INT_MAX ? (int)f[39] : -1));
+  CHECK(st.exit_signal == (upto >= 38 && f[38] >= -1 && f[38] <= INT_MAX ? (int)f[38] : 0));
 
   CHECK(memchr(st.comm, '\0', sizeof st.comm) != NULL);
   size_t n = (size_t)(close - open - 1);

@@ -44,10 +44,12 @@ static void test_stat(void) {
         "stat: utime, stime, nice, threads");
   check(st.start == 18 && st.vsize == 40808448ull && st.rss == 2550, "stat: start, vsize, rss");
   check(st.processor == 1, "stat: processor (39), after rsslim 2^64-1 (25)");
+  check(st.exit_signal == 17, "stat: exit_signal (38) of a process: SIGCHLD");
   psnap_buf_free(&b);
   /* a file that stops at (24) parses, with psr unknown; (38) is not enough */
   check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1", &st) == 0 && st.processor == -1,
         "stat: no (39): processor -1");
+  check(st.exit_signal == 0, "stat: no (38): exit_signal 0 (a process, not a thread)");
   check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 17", &st) == 0 &&
             st.processor == -1,
         "stat: up to (38): processor -1");
@@ -55,6 +57,10 @@ static void test_stat(void) {
                 0 &&
             st.processor == 63,
         "stat: processor 63");
+  /* a thread that does not lead its group: /proc/TID/stat of a non-leader */
+  check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 -1 0", &st) == 0 &&
+            st.exit_signal == -1,
+        "stat: exit_signal -1 of a thread");
   check(parse_stat("9 (x) S 1 9 9 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 10 1 0 0 0 0 0 0 0 0 0 0 0 0 0 17 -4", &st) == 0 &&
             st.processor == -1,
         "stat: a negative processor is unknown");
