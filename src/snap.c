@@ -420,7 +420,8 @@ static int list_tasks(struct psnap *s) {
 ** it, so a pid reused meanwhile answers ENOENT instead of lending its
 ** threads), let the view decide that it belongs (in another namespace its
 ** status gives its pid there, which a pid constraint must match; a pid
-** asked for must lead its thread group), and list its threads. 0, -ESRCH (gone, or not in the view) or -ENOMEM.
+** asked for must lead its thread group), and list its threads. 0, -ESRCH
+** (gone, or not in the view) or -ENOMEM.
 */
 static int enter_process(struct psnap *s, int hpid) {
   char name[16];
