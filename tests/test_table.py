@@ -235,9 +235,13 @@ def test_extra_columns_match_proc():
                "print('ready', flush=True)\n"
                "signal.pause()"], cwd="/tmp", stdout=subprocess.PIPE)
     # after its ready line the child's main thread only calls pause(): once
-    # it sleeps, it sleeps there (however long a busy machine took to start it)
+    # it sleeps, it sleeps there (however long a busy machine took to start it).
+    # stat says S as soon as the thread sets its state, before schedule() has
+    # taken it off the run queue (a preempted thread can stay so for
+    # milliseconds); wchan is "0" until then: wait for both.
     assert p.stdout.readline() == b"ready\n"
-    lib.wait_for(lambda: lib.proc_stat(p.pid)[1][0] == "S", timeout=lib.HANG, what="the child to pause")
+    lib.wait_for(lambda: lib.proc_stat(p.pid)[1][0] == "S" and lib.read(f"/proc/{p.pid}/wchan").strip() not in ("", "0"),
+                 timeout=lib.HANG, what="the child to pause")
     r = lib.row(p.pid, ", ".join(EXTRA))
     for ns in ("pid", "mnt", "net", "user", "uts", "ipc", "cgroup"):
         assert r["ns_" + ns] == os.stat(f"/proc/{p.pid}/ns/{ns}").st_ino, (ns, r)

@@ -110,10 +110,15 @@ class Threads:
         busy = {self.tids[i] for i, m in enumerate(self.modes) if m in ("spin", "churn")}
         if self.hpid != self.pid:  # in a namespace: busy threads by host tid
             busy = {h for h in self.host_tids() if ns_tid(self.hpid, h) in busy}
+        # stat says S once the thread sets its state, before schedule() takes
+        # it off the run queue (a preempted thread can stay so for
+        # milliseconds, wchan "0" meanwhile): a sleeper has a wchan too
         for h in self.host_tids():
             if h not in busy:
-                lib.wait_for(lambda: task_stat(self.hpid, h)[1][0] in "SZ", timeout=lib.HANG,
-                             what=f"thread {h} of {self.hpid} to block")
+                lib.wait_for(lambda: task_stat(self.hpid, h)[1][0] == "Z" or (
+                    task_stat(self.hpid, h)[1][0] == "S"
+                    and lib.read(f"/proc/{self.hpid}/task/{h}/wchan").strip() not in ("", "0")),
+                    timeout=lib.HANG, what=f"thread {h} of {self.hpid} to block")
 
 
 def task_stat(pid, tid):
