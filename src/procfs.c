@@ -34,7 +34,8 @@ void psnap_seterr(struct psnap_err *e, int code, const char *fmt, ...) {
 
 /*
 ** Call fn for every process directory of a /proc (its numeric entries), in
-** directory order, until fn returns non-zero. The one walker of /proc.
+** directory order, until fn returns non-zero: the one walker of /proc, and
+** of a process's task/ (its threads, numeric entries too).
 ** Returns 0, fn's value, or -errno.
 */
 int psnap_walk_pids(int procfd, int (*fn)(void *arg, int pid), void *arg) {

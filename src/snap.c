@@ -376,40 +376,25 @@ static void leave_process(struct psnap *s) {
   s->ntids = s->nexttid = 0;
 }
 
+/* Append one host tid to the current process's list: 0 or -ENOMEM. */
+static int push_tid(void *arg, int tid) {
+  struct psnap *s = arg;
+  if (s->ntids == s->captids) {
+    size_t ncap = s->captids ? s->captids * 2 : 16;
+    int *n = psnap_realloc(s->tids, ncap * sizeof *n);
+    if (!n) return -ENOMEM;
+    s->tids = n;
+    s->captids = ncap;
+  }
+  s->tids[s->ntids++] = tid;
+  return 0;
+}
+
 /* The host tids of the current process's task/ directory, sorted: 0 or -errno. */
 static int list_tasks(struct psnap *s) {
   int fd = snap_openat(s, s->taskfd, "task", O_RDONLY | O_DIRECTORY);
   if (fd < 0) return fd;
-  char buf[8192];
-  int rc = 0;
-  for (;;) {
-    ssize_t r = getdents64(fd, buf, sizeof buf);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) {
-      if (r < 0) rc = -errno;
-      break;
-    }
-    for (ssize_t off = 0; off < r && rc == 0;) {
-      const struct dirent64 *d = (const struct dirent64 *)(void *)(buf + off);
-      if (d->d_reclen == 0) break;
-      off += d->d_reclen;
-      const char *p = d->d_name;
-      unsigned long long tid;
-      if (!psnap_next_uint(&p, p + strlen(p), &tid) || *p || tid == 0 || tid > INT_MAX) continue;
-      if (s->ntids == s->captids) {
-        size_t ncap = s->captids ? s->captids * 2 : 16;
-        int *n = psnap_realloc(s->tids, ncap * sizeof *n);
-        if (!n) {
-          rc = -ENOMEM;
-          break;
-        }
-        s->tids = n;
-        s->captids = ncap;
-      }
-      s->tids[s->ntids++] = (int)tid;
-    }
-    if (rc < 0) break;
-  }
+  int rc = psnap_walk_pids(fd, push_tid, s); /* the /proc walker: task/ holds numeric entries too */
   close(fd);
   if (rc == 0) qsort(s->tids, s->ntids, sizeof *s->tids, cmp_int);
   return rc;
