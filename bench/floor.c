@@ -166,8 +166,8 @@ static void pidpath(char *out, const char *pid, size_t plen, const char *name) {
 
 /*
 ** PID/task/, then PID/task/TID/name for each thread: threads read, or -1
-** when the process has gone. The TIDs are taken from one getdents64 pass
-** first, as a process listing does, then read.
+** when the process has gone. Each thread is read as its entry comes out of
+** getdents64, with no list kept: the least a thread scan can do.
 */
 static long tasks(int procfd, const char *pid, size_t plen, const char *name, struct floor_result *r) {
   char path[64 + FLOOR_ITEMLEN];
