@@ -58,16 +58,28 @@ def q1(sql, *args, db=None):
     return rows[0]
 
 
+def dicts(sql, *args, db=None):
+    """All rows of one query, as a list of {column: value} dicts."""
+    cur = (db or connect()).execute(sql, args)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def keyed(sql, *args, key, db=None):
+    """{row[KEY]: row dict} of one query; a key that comes twice fails."""
+    out = {}
+    for d in dicts(sql, *args, db=db):
+        assert d[key] not in out, f"{key} {d[key]} appears twice in {sql!r} {args}"
+        out[d[key]] = d
+    return out
+
+
 def row(pid, cols="*", db=None, pidns=None):
     """The ps row of one process as a dict, or None if not present."""
-    db = db or connect()
-    cur = db.execute(f"SELECT {cols} FROM ps WHERE pid = ?" +
-                     (" AND pidns = ?" if pidns is not None else ""),
-                     (pid,) if pidns is None else (pid, pidns))
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
+    rows = dicts(f"SELECT {cols} FROM ps WHERE pid = ?" + (" AND pidns = ?" if pidns is not None else ""),
+                 *((pid,) if pidns is None else (pid, pidns)), db=db)
     assert len(rows) <= 1, f"pid {pid} gave {len(rows)} rows"
-    return dict(zip(names, rows[0])) if rows else None
+    return rows[0] if rows else None
 
 
 def helper(name):

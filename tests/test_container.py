@@ -131,15 +131,7 @@ def container(*opts, **kw):
 
 def rows_by_pid(x, cols, db=None, where="ps(?)"):
     """{pid: {col: value}} of SELECT pid, COLS FROM ps(X)."""
-    db = db or connect()
-    cur = db.execute(f"SELECT pid, {cols} FROM {where}", (x,))
-    names = [d[0] for d in cur.description]
-    out = {}
-    for r in cur.fetchall():
-        d = dict(zip(names, r))
-        assert d["pid"] not in out, f"pid {d['pid']} appears twice in {where} with {x}"
-        out[d["pid"]] = d
-    return out
+    return lib.keyed(f"SELECT pid, {cols} FROM {where}", x, key="pid", db=db)
 
 
 def by_role(c, rows, role):

@@ -120,12 +120,7 @@ class Holder:
         return False
 
 
-def rows(sql, *args, db=None):
-    """The rows of a query as dicts."""
-    db = db or connect()
-    cur = db.execute(sql, args)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur.fetchall()]
+rows = lib.dicts  # the rows of a query as dicts
 
 
 def by_fd(rs):

@@ -137,14 +137,7 @@ def ns_tid(hpid, htid):
 
 def rows(pid, cols=COLS, db=None):
     """{tid: row dict} of ps_threads WHERE pid = PID."""
-    cur = (db or connect()).execute(f"SELECT {cols} FROM ps_threads WHERE pid = ?", (pid,))
-    names = [d[0] for d in cur.description]
-    out = {}
-    for r in cur.fetchall():
-        d = dict(zip(names, r))
-        assert d["tid"] not in out, f"tid {d['tid']} listed twice"
-        out[d["tid"]] = d
-    return out
+    return lib.keyed(f"SELECT {cols} FROM ps_threads WHERE pid = ?", pid, key="tid", db=db)
 
 
 def need(*tools):

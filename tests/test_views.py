@@ -483,10 +483,8 @@ def test_ps_top_on_fixed_rows():
     db = vconnect()
     shadow(db, rows)
     load(db, "ps_top.sql")
-    cur = db.execute("SELECT *, CAST(round((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER) "
-                     "AS now_ms FROM ps_top")
-    names = [d[0] for d in cur.description]
-    got = {r[1]: dict(zip(names, r)) for r in cur}
+    got = {r["pid"]: r for r in lib.dicts("SELECT *, CAST(round((julianday('now') - 2440587.5) * 86400000.0) "
+                                          "AS INTEGER) AS now_ms FROM ps_top", db=db)}
     for i, (k, c) in enumerate(zip(ks, cpu)):
         g = got[10 + i]
         e_ms = g["now_ms"] - (now - k) * 1000
@@ -542,10 +540,9 @@ def test_ps_top_matches_proc_and_psgo_rules():
     for attempt in range(3):
         exp = {p: psgo_expected(p) for p in (sleeper, burner)}
         t0 = time.time()
-        cur = db.execute("SELECT * FROM ps_top WHERE pid IN (?, ?)", (sleeper, burner))
+        rs = lib.dicts("SELECT * FROM ps_top WHERE pid IN (?, ?)", sleeper, burner, db=db)
         t1 = time.time()
-        names = [d[0] for d in cur.description]
-        got = {r[1]: dict(zip(names, r)) for r in cur}
+        got = {r["pid"]: r for r in rs}
         exp2 = {p: psgo_expected(p) for p in (sleeper, burner)}
         if exp == exp2:  # nothing moved (CPU time) while the view read
             break
@@ -782,9 +779,7 @@ def test_examples_sql_queries_find_what_was_started():
 
 
 def run_example(db, sql):
-    cur = db.execute(sql)
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, r)) for r in cur]
+    return lib.dicts(sql, db=db)
 
 
 def test_examples_sql_capabilities_and_pid_namespaces():
