@@ -71,9 +71,6 @@ static int by_id(const void *a, const void *b) {
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* What names the current row's process or thread in a baseline. */
-static int row_id(const struct psnap *s) { return s->cfg.threads ? s->htid : s->hpid; }
-
 /* Sleep for secs, through signals (an absolute deadline: no drift). */
 static void sleep_for(double secs) {
   struct timespec until;
@@ -140,7 +137,7 @@ void cpunow_wait(struct psnap *s) {
 int cpunow_value(struct psnap *s, double *pct) {
   unsigned long long ticks = s->st.utime + s->st.stime;
   double hz = (double)s->hz;
-  const struct cpu_ent *b = find(s->cpu.base, s->cpu.nbase, row_id(s));
+  const struct cpu_ent *b = find(s->cpu.base, s->cpu.nbase, s->htid);
   if (b && b->start == s->st.start) {
     double dt = s->row_t - b->t;
     if (dt <= 0 || ticks < b->ticks) return 0;
@@ -168,7 +165,7 @@ int cpunow_row(struct psnap *s) {
     c->capseen = ncap;
   }
   struct cpu_ent *e = &c->seen[c->nseen++];
-  e->id = row_id(s);
+  e->id = s->htid; /* the row's host task: the process, or the thread */
   e->start = s->st.start;
   e->ticks = s->st.utime + s->st.stime;
   e->t = s->row_t;

@@ -385,12 +385,8 @@ static void get_nvcsw(struct psnap *s, struct psnap_value *v) {
 int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   memset(v, 0, sizeof *v);
   v->type = PSNAP_NULL;
-  const struct psnap_desc *d;
-  if (s->cfg.threads)
-    d = col >= 0 && col < PSNAP_TCOL__COUNT ? &psnap_thread_cols[col] : NULL;
-  else
-    d = col >= 0 && col < PSNAP_COL__COUNT ? &psnap_cols[col] : NULL;
-  if (!d) return 0;
+  if (col < 0 || col >= s->ncols) return 0;
+  const struct psnap_desc *d = &s->cols[col];
   /* per-process sources that failed leave the column NULL */
   unsigned need = d->src & PSNAP_SRC_PER_PROCESS;
   if ((s->loaded & need) != need) return 0;

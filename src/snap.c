@@ -74,6 +74,8 @@ static void read_memtotal(struct psnap *s) {
 }
 
 static int first_reads(struct psnap *s);
+static int next_process(struct psnap *s);
+static int next_thread(struct psnap *s);
 
 /*
 ** Open a snapshot: resolve nothing twice (the target comes resolved, or is
@@ -94,6 +96,10 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   s->census = cfg->census;
   s->procfd = -1;
   s->taskfd = -1;
+  /* a row per process, or per thread: chosen once */
+  s->cols = cfg->threads ? psnap_thread_cols : psnap_cols;
+  s->ncols = cfg->threads ? PSNAP_TCOL__COUNT : PSNAP_COL__COUNT;
+  s->next_row = cfg->threads ? next_thread : next_process;
   if (cfg->target) s->target = *cfg->target;
   int rc;
   if (cfg->pids) {
@@ -480,37 +486,44 @@ static int next_thread(struct psnap *s) {
 }
 
 /*
+** One first read of a one-shot pcpu_now: the stat of process or thread id
+** at dirfd/name (gone already: no entry). 0 or -ENOMEM.
+*/
+static int first_read(struct psnap *s, int dirfd, const char *name, int id) {
+  struct psnap_buf *b = &s->b[B_STAT];
+  struct psnap_stat st;
+  s->opened++;
+  int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+  if (fd < 0) return 0;
+  int rc = psnap_readproc(fd, b, PSNAP_SMALL_MAX);
+  close(fd);
+  if (rc == -ENOMEM) return rc;
+  if (rc < 0 || psnap_parse_stat(b->p, b->len, &st) < 0 || st.num_threads == 0) return 0;
+  return cpunow_base(s, id, &st);
+}
+
+/*
 ** A one-shot pcpu_now's first reads: the stat of every listed process (or
 ** of every thread of them), before the one wait. 0 or -ENOMEM.
 */
 static int first_reads(struct psnap *s) {
-  struct psnap_buf *b = &s->b[B_STAT];
   char name[32];
-  for (size_t i = 0; i < s->npids; i++) {
-    int rc = 0;
-    size_t ntask = 1;
-    if (s->cfg.threads && (rc = enter_process(s, (int)s->pids[i])) < 0) {
-      if (rc == -ENOMEM) return rc;
+  int rc = 0;
+  for (size_t i = 0; i < s->npids && rc != -ENOMEM; i++) {
+    int pid = (int)s->pids[i];
+    if (!s->cfg.threads) {
+      snprintf(name, sizeof name, "%d/stat", pid);
+      rc = first_read(s, s->procfd, name, pid);
       continue;
     }
-    if (s->cfg.threads) ntask = s->ntids;
-    for (size_t k = 0; k < ntask; k++) {
-      struct psnap_stat st;
-      int dirfd = s->cfg.threads ? s->taskfd : s->procfd;
-      int id = s->cfg.threads ? s->tids[k] : (int)s->pids[i];
-      snprintf(name, sizeof name, s->cfg.threads ? "task/%d/stat" : "%d/stat", id);
-      s->opened++;
-      int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
-      if (fd < 0) continue; /* gone already */
-      rc = psnap_readproc(fd, b, PSNAP_SMALL_MAX);
-      close(fd);
-      if (rc == -ENOMEM) return rc;
-      if (rc < 0 || psnap_parse_stat(b->p, b->len, &st) < 0 || st.num_threads == 0) continue;
-      if ((rc = cpunow_base(s, id, &st)) < 0) return rc;
+    rc = enter_process(s, pid); /* -ESRCH: gone, or not the view's */
+    for (size_t k = 0; rc == 0 && k < s->ntids; k++) {
+      snprintf(name, sizeof name, "task/%d/stat", s->tids[k]);
+      rc = first_read(s, s->taskfd, name, s->tids[k]);
     }
   }
   leave_process(s);
-  return 0;
+  return rc == -ENOMEM ? rc : 0;
 }
 
 /* The next process that still exists: 1, 0 at the end, -errno. */
@@ -519,6 +532,7 @@ static int next_process(struct psnap *s) {
   while (s->next < s->npids) {
     s->hpid = (int)s->pids[s->next++];
     s->pid = s->hpid;
+    s->htid = s->hpid; /* the row's task: the process's leader */
     s->loaded = 0;
     int rc, pidfd = -1;
     if ((s->src & PSNAP_SRC_PER_PROCESS & ~PSNAP_SRC_PARENT) == PSNAP_SRC_STAT) {
@@ -549,7 +563,7 @@ static int next_process(struct psnap *s) {
 ** on a failure that ends the scan (OOM; the message is in psnap_error()).
 */
 int psnap_next(struct psnap *s) {
-  int rc = s->cfg.threads ? next_thread(s) : next_process(s);
+  int rc = s->next_row(s);
   if (rc != 0) return rc;
   rc = s->cpu.on ? cpunow_end(s) : 0;
   if (rc < 0) {
@@ -566,9 +580,8 @@ int psnap_next(struct psnap *s) {
 ** process of a nested namespace is listed by both).
 */
 long long psnap_rowid(const struct psnap *s) {
-  int id = s->cfg.threads ? s->htid : s->hpid; /* a thread: its host tid */
-  if (s->target.level == 0) return id;
-  return (long long)((s->target.ns & 0x7fffffffu) << 32) | (long long)(unsigned)id;
+  if (s->target.level == 0) return s->htid;
+  return (long long)((s->target.ns & 0x7fffffffu) << 32) | (long long)(unsigned)s->htid;
 }
 const struct psnap_err *psnap_error(const struct psnap *s) { return &s->err; }
 unsigned long psnap_files_opened(const struct psnap *s) { return s->opened; }

@@ -126,10 +126,13 @@ struct psnap {
   struct psnap_cfg cfg;       /* what was asked (pids copied below) */
   struct psnap_target target; /* level 0: the caller's own namespace */
   const struct view *view;
-  unsigned src;                /* sources to read for every row */
-  int procfd;                  /* the caller's /proc: every row comes from it */
-  struct psnap_census *census; /* members of the target namespace */
-  int own_census;              /* census taken by this snapshot (freed with it) */
+  const struct psnap_desc *cols; /* the registry: psnap_cols, or psnap_thread_cols (cfg.threads) */
+  int ncols;
+  int (*next_row)(struct psnap *); /* the next process, or the next thread: 1, 0 at the end, -errno */
+  unsigned src;                    /* sources to read for every row */
+  int procfd;                      /* the caller's /proc: every row comes from it */
+  struct psnap_census *census;     /* members of the target namespace */
+  int own_census;                  /* census taken by this snapshot (freed with it) */
 
   long long *pids; /* host pids to visit, sorted */
   size_t npids;
@@ -144,7 +147,7 @@ struct psnap {
   /* The current row */
   int pid;         /* in the view */
   int hpid;        /* in the caller's view */
-  int tid, htid;   /* a thread scan: the thread, in the view and the caller's */
+  int tid, htid;   /* the row's task in the view and the caller's: the thread, or the process (its leader) */
   unsigned loaded; /* sources read for this row */
   struct psnap_stat st;
   struct psnap_status ss;
