@@ -9,7 +9,8 @@
 -- order, then the hidden column pidns carried through. Differences from the
 -- table:
 --   pcpu    psgo's 100 * cpu / elapsed with cpu in whole seconds and elapsed
---           as below, printed with 3 decimals ("0.064"; "NaN" when both are 0)
+--           as below, printed with 3 decimals as Go's FormatFloat does
+--           (exact, halves to even: "0.064", "39.062"; "NaN" when both are 0)
 --   etime   Go duration (time.Duration.String) of now - start, the start
 --           truncated to whole seconds as psgo does: "5.997s", "6h3m27.6s",
 --           "1m40s", "999ms", "0s"; "now" is SQLite's clock, which has
@@ -37,9 +38,17 @@ SELECT
   user,
   pid,
   ppid,
-  CASE WHEN e_ms > 0 THEN printf('%.3f', 100.0 * cpu_s / (e_ms / 1000.0))
-       WHEN cpu_s > 0 THEN '+Inf'
-       WHEN e_ms = 0 THEN 'NaN'
+  CASE
+    -- exactly halfway between two thousandths (n/16 with n odd, and only
+    -- those): Go keeps the even one where SQLite's printf rounds up; moving
+    -- a quarter of a thousandth toward it leaves printf no tie
+    WHEN e_ms > 0 AND pcpu_f * 16 = CAST(pcpu_f * 16 AS INTEGER)
+                  AND CAST(pcpu_f * 16 AS INTEGER) % 2 = 1
+      THEN printf('%.3f', pcpu_f + CASE CAST(pcpu_f * 1000 AS INTEGER) % 2
+                                     WHEN 0 THEN -0.00025 ELSE 0.00025 END)
+    WHEN e_ms > 0 THEN printf('%.3f', pcpu_f)
+    WHEN cpu_s > 0 THEN '+Inf'
+    WHEN e_ms = 0 THEN 'NaN'
   END AS pcpu,
   CASE
     WHEN e_ns IS NULL THEN NULL
@@ -99,6 +108,9 @@ SELECT
 FROM (
   SELECT *,
          e_ms * 1000000 AS e_ns,
+         -- psgo: 100 * cpu.Seconds() / elapsed.Seconds(), where Go's
+         -- Duration.Seconds() is whole seconds + float(rest) / 1e9
+         100.0 * cpu_s / (e_ms / 1000 + (e_ms % 1000) / 1000.0) AS pcpu_f,
          cpu_s * 1000000000 AS t_ns
   FROM (
     SELECT *, pidns AS pidns,

@@ -26,6 +26,7 @@ import glob
 import grp
 import os
 import pwd
+import random
 import re
 import shutil
 import sqlite3
@@ -467,6 +468,44 @@ def test_ps_top_go_duration_expression_on_every_branch():
         assert got == go_duration(n), (n, got, go_duration(n))
 
 
+def go_pcpu(cpu_s, e_ns):
+    """psgo's pcpu text: 100 * cpu.Seconds() / elapsed.Seconds() through
+    strconv.FormatFloat(x, 'f', 3, 64), which is exact and keeps the even
+    neighbour of a tie, as Python's '%.3f' does. Go's Duration.Seconds() is
+    whole seconds + float(rest) / 1e9."""
+    return "%.3f" % (100 * float(cpu_s) / (e_ns // 10**9 + (e_ns % 10**9) / 1e9))
+
+
+def pcpu_expression():
+    """ps_top's pcpu expression over (e_ms, cpu_s), cut out of the view's SQL."""
+    text = read(os.path.join(SQL, "ps_top.sql"))
+    m = re.search(r"\n  (CASE\n.*?\n  END) AS pcpu,", text, re.S)
+    f = re.search(r"\n\s*(100\.0 \* cpu_s / .*?) AS pcpu_f,", text, re.S)
+    assert m and f, "cannot find the pcpu expressions in sql/ps_top.sql"
+    return f"SELECT {m.group(1)} FROM (SELECT *, {f.group(1)} AS pcpu_f FROM (SELECT :e AS e_ms, :c AS cpu_s))"
+
+
+def test_ps_top_pcpu_rounds_as_go_does():
+    # ties (x = n/16, n odd) are where SQLite's printf and Go part: 1 s of CPU
+    # in 2.56 s is 39.0625, which Go prints 39.062 and printf 39.063
+    db = sqlite3.connect(":memory:")
+    q = pcpu_expression()
+    # (e_ms, cpu_s) whose pcpu is n/16 with n odd: 39.0625, 0.1875, 0.0625,
+    # 0.3125, 0.8125, 100.0625
+    ties = [(2560, 1), (1600000, 3), (1600000, 1), (1600000, 5), (1600000, 13), (1600000, 1601)]
+    rng = random.Random(7)
+    rand = [(rng.randrange(1, 10**9), rng.randrange(0, 10**6)) for _ in range(3000)]
+    for e_ms, c in ties + rand + [(1, 0), (999, 1), (10**12, 1)]:
+        got = db.execute(q, {"e": e_ms, "c": c}).fetchone()[0]
+        assert got == go_pcpu(c, e_ms * 10**6), (e_ms, c, got, go_pcpu(c, e_ms * 10**6))
+    assert [db.execute(q, {"e": e, "c": c}).fetchone()[0] for e, c in [(0, 0), (0, 2)]] == ["NaN", "+Inf"]
+    assert db.execute(q, {"e": 2560, "c": 1}).fetchone()[0] == "39.062"
+    # printf alone gets the ties with an even lower neighbour wrong, so the
+    # ties above can tell the two roundings apart
+    printf = [db.execute("SELECT printf('%.3f', :x)", {"x": 100 * c / (e / 1000)}).fetchone()[0] for e, c in ties]
+    assert printf == ["39.063", "0.188", "0.063", "0.313", "0.813", "100.063"], printf
+
+
 def test_ps_top_columns():
     assert columns(vconnect("ps_top.sql"), "ps_top") == PSGO + ["pidns"]
 
@@ -492,7 +531,7 @@ def test_ps_top_on_fixed_rows():
         assert g["etime"] in [go_duration((e_ms + d) * 10**6) for d in (-1, 0, 1)], \
             (k, g["etime"], go_duration(e_ms * 10**6))
         assert g["time"] == go_duration(int(c) * 10**9), (c, g["time"])
-        want_pcpu = "%.3f" % (100 * int(c) / (e_ms / 1000)) if e_ms else ("+Inf" if int(c) else "NaN")
+        want_pcpu = go_pcpu(int(c), e_ms * 10**6) if e_ms else ("+Inf" if int(c) else "NaN")
         assert g["pcpu"] == want_pcpu, (k, c, g["pcpu"], want_pcpu)
         assert g["stime"] == time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now - k)) + " +0000 UTC"
         assert (g["tty"], g["label"], g["hpid"], g["huser"], g["huid"], g["hgroup"], g["hgroups"]) == \
@@ -557,7 +596,7 @@ def test_ps_top_matches_proc_and_psgo_rules():
         assert e % 10**6 == 0, g["etime"]  # SQLite's clock: milliseconds
         lo, hi = (t0 - start_s - 0.002) * 1e9, (t1 - start_s + 0.002) * 1e9
         assert lo <= e <= hi, (g["etime"], t0 - start_s, t1 - start_s)
-        assert g["pcpu"] == "%.3f" % (100 * cpu_s / (e / 1e9)), (g["pcpu"], cpu_s, e)
+        assert g["pcpu"] == go_pcpu(cpu_s, e), (g["pcpu"], cpu_s, e)
     assert got[burner]["time"] == "1s" and float(got[burner]["pcpu"]) > 0, got[burner]
 
 
