@@ -54,10 +54,11 @@ readme: deps
 	@$(BUILD) all
 	@$(PYTHON) scripts/readme.py
 
-# -z nodelete: the extension starts detached helper threads that may still
-# wake up after the connection that loaded it has closed and SQLite has
-# dlclose()d the module; their code must stay mapped, so the loader never
-# unmaps ps.so once it is loaded.
+# -z nodelete: a container's helper process that missed its deadline may
+# outlive the connection that loaded the extension, and SQLite dlclose()s
+# the module with that connection; the list that reaps such helpers (and
+# keeps their namespaces from starting another) must stay, so the loader
+# never unmaps ps.so once it is loaded.
 $(B)/ps.so: $(SRC) $(EXT) $(HDR) VERSION | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(DEFS) $(PIC) -Isrc -shared -Wl,-z,nodelete -o $@ $(SRC) $(EXT) $(LIBS)
 

@@ -25,7 +25,7 @@
 ** pidns = X lists the PID namespace of process X as the container sees it
 ** (its pids, its user names), with the host's view in hpid, huser, huid,
 ** hgroup, hgroups. Every row and value comes from the caller's own /proc;
-** the container lends names only, read by a helper thread under a
+** the container lends names only, read by a helper process under a
 ** deadline (src/lend.c): past it, names stay numbers. The deadline is per
 ** connection: SELECT ps_deadline(0.5) sets it (seconds; the previous value
 ** is returned), SELECT ps_deadline() reads it. NULL, or X in the caller's

@@ -17,98 +17,149 @@
 **   - each file is opened O_PATH first and reopened for reading only when
 **     it is a regular file that is not on procfs or sysfs, non-blocking,
 **     bounded, and a cut last line is not an entry (psnap_idtab_parse);
-**   - all of it happens on a helper thread, never the caller's: every
-**     signal blocked (no handler of the host program runs there), its own
-**     credentials dropped to an unprivileged fsuid and fsgid with no
-**     supplementary groups and no effective capabilities (raw system
-**     calls: these are per thread in the kernel, glibc would broadcast), so
-**     a planted link cannot read what nobody cannot;
-**   - the caller waits until a deadline, and joins a helper that is done.
-**     Past it the names stay numbers and the helper is left behind,
-**     detached: it may wake long after (when the
-**     FUSE daemon dies), so it owns its state, uses only the C library's
-**     allocator (never SQLite's, never the snapshot), and the extension is
-**     linked -z nodelete so its code stays mapped after the module is
-**     unloaded. At most one helper per namespace is ever left running: a
-**     later query of the same namespace gets numbers at once.
+**   - all of it happens in a helper *process*, never on a thread of the
+**     caller's: a copy of the caller made by a raw clone (no fork handlers
+**     of the host program run, no SIGCHLD is sent to it and its wait()
+**     does not see the helper), with every signal blocked and, where the
+**     kernel can, every handler reset; it closes every descriptor but the
+**     lender's, is not dumpable, and drops its supplementary groups, its
+**     fsuid and fsgid (to nobody) and all its capabilities before it opens
+**     anything, so a planted link cannot read what nobody cannot; it
+**     writes what it read into memory shared with the caller, using no
+**     allocator and no lock (it runs only system calls and our code);
+**   - the caller waits on a pidfd until a deadline. Past it the names stay
+**     numbers and the helper is killed. One stuck in a FUSE request that
+**     its daemon never answers cannot die until the daemon does: it holds
+**     none of the host program's descriptors, locks or threads (glibc's
+**     setuid() broadcast, which waits for every thread of the program, and
+**     a host that exits never wait for it), and is reaped by a later call
+**     (the module is linked -z nodelete: that list outlives a connection).
+**     A namespace whose helper missed its deadline lends nothing until
+**     that helper is gone and ten deadlines have passed: its queries get
+**     numbers at once, and it never has two helpers.
 */
 #include "snap.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
+#include <linux/sched.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define LEND_ID 65534           /* the unprivileged fsuid and fsgid of the helper */
-#define LEND_STACK (256u << 10) /* the helper's stack */
-#define LEND_MAX_TTY 4096       /* device names kept from a container's /dev */
+#ifndef CLONE_PIDFD
+#define CLONE_PIDFD 0x00001000
+#endif
+#ifndef CLONE_CLEAR_SIGHAND
+#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
 
-/* A helper's work, shared with the caller until both let go. */
-struct job {
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  int refs; /* 2 while the caller waits, 1 after (the last one frees) */
-  int done;
-  uint64_t key;  /* the PID namespace: one helper each */
-  unsigned what; /* LEND_* */
-  int xfd;       /* the lending process's /proc directory (the helper's) */
-  /* Results, in the C library's memory */
-  char *passwd, *group;
-  size_t npasswd, ngroup;
-  struct ttyname *tty;
-  size_t ntty;
+#define LEND_ID 65534     /* the unprivileged fsuid and fsgid of the helper */
+#define LEND_MAX_TTY 4096 /* device names kept from a container's /dev */
+
+/*
+** What the helper hands back: memory shared with it (MAP_SHARED), written
+** by the helper alone, read by the caller once the helper has exited.
+** Pages are allocated as they are written: a few KiB for the usual /etc.
+*/
+struct shared {
   int ok; /* the helper got through its work */
-  struct job *next;
+  size_t npasswd, ngroup, ntty;
+  char passwd[PSNAP_ETC_MAX + 2]; /* one byte past the bound tells a cut, one NUL */
+  char group[PSNAP_ETC_MAX + 2];
+  struct ttyname tty[LEND_MAX_TTY];
 };
 
-/* Helpers still running, by namespace. */
+/*
+** Namespaces whose helper missed its deadline: each lends nothing until
+** its helper is gone and PSNAP_LEND_RETRY deadlines have passed, so a
+** container that hangs its /etc costs a query the deadline at most once in
+** that time, and never has two helpers.
+*/
+struct straggler {
+  uint64_t key;       /* the PID namespace: one each */
+  int pidfd;          /* the killed helper (a pid could be reused), -1 once reaped */
+  long long retry_ms; /* CLOCK_MONOTONIC: ask this namespace again from then on */
+  struct straggler *next;
+};
 static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct job *running;
+static struct straggler *running;
 
-/* fork(2) copies the list but none of its threads: the child starts with
-   no helper running, and with the lock free. */
+/* fork(2) of the host program: its child has no children of ours. */
 static void fork_prepare(void) { pthread_mutex_lock(&running_mu); }
 static void fork_parent(void) { pthread_mutex_unlock(&running_mu); }
 static void fork_child(void) {
-  running = NULL; /* their jobs stay allocated: their threads are not here to free them */
+  for (struct straggler *r = running; r; r = r->next)
+    if (r->pidfd >= 0) close(r->pidfd);
+  running = NULL; /* the entries stay allocated: not worth a free() here */
   pthread_mutex_init(&running_mu, NULL);
 }
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 static void atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
-static void job_free(struct job *j) {
-  pthread_mutex_destroy(&j->mu);
-  pthread_cond_destroy(&j->cv);
-  free(j->passwd);
-  free(j->group);
-  free(j->tty);
-  free(j);
+static long long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
 }
 
-/* Let go of a job; the last holder frees it. */
-static void job_release(struct job *j) {
-  pthread_mutex_lock(&j->mu);
-  int left = --j->refs;
-  pthread_mutex_unlock(&j->mu);
-  if (left == 0) job_free(j);
+/* Reap the helper of pidfd if it has exited (flags WNOHANG) or once it has. 1 if reaped. */
+static int reaped(int pidfd, int flags) {
+  siginfo_t si;
+  si.si_pid = 0;
+  if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL | flags) < 0) return errno == ECHILD;
+  return si.si_pid != 0;
 }
+
+/* Reap the stragglers that have died, forget those due again; under running_mu. */
+static void reap(void) {
+  long long now = now_ms();
+  for (struct straggler **p = &running; *p;) {
+    struct straggler *r = *p;
+    if (r->pidfd >= 0 && reaped(r->pidfd, WNOHANG)) {
+      close(r->pidfd);
+      r->pidfd = -1;
+    }
+    if (r->pidfd < 0 && now >= r->retry_ms) {
+      *p = r->next;
+      free(r);
+    } else
+      p = &r->next;
+  }
+}
+
+/* ----------------------------------------------------------- the helper */
 
 /*
-** Drop this thread's file-access privileges: no supplementary groups, fsuid
-** and fsgid nobody, no effective capabilities. A caller that is not root
-** cannot change its ids and keeps its own, which are unprivileged already.
-** Returns 0, or -EPERM when the thread would still read as root.
+** Drop this process's file-access privileges: no supplementary groups,
+** fsuid and fsgid nobody, no capabilities at all. A caller that is not
+** root cannot change its ids and keeps its own, which are unprivileged
+** already. Returns 0, or -EPERM when the helper would still read as root.
 */
 static int unprivileged(void) {
   (void)syscall(SYS_setgroups, 0, NULL);
@@ -116,10 +167,8 @@ static int unprivileged(void) {
   (void)syscall(SYS_setfsuid, LEND_ID);
   struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct d[2];
-  if (syscall(SYS_capget, &h, d) == 0) {
-    d[0].effective = d[1].effective = 0;
-    (void)syscall(SYS_capset, &h, d);
-  }
+  memset(d, 0, sizeof d);
+  (void)syscall(SYS_capset, &h, d);
   /* setfsuid(-1) changes nothing and returns the current fsuid */
   return syscall(SYS_setfsuid, -1) == 0 ? -EPERM : 0;
 }
@@ -141,13 +190,12 @@ static int open_beneath(int rootfd, const char *path, int flags) {
 }
 
 /*
-** Read one lent file into *out (C library memory). A file that is absent
-** or is not a regular file of an ordinary file system lends nothing (0,
-** *out NULL). More than PSNAP_ETC_MAX bytes: the part up to the last
-** newline within the bound. 0 or -errno.
+** Read one lent file into buf (PSNAP_ETC_MAX + 2 bytes). A file that is
+** absent or is not a regular file of an ordinary file system lends nothing
+** (0, *len 0). More than PSNAP_ETC_MAX bytes: the part up to the last
+** newline within the bound. 0 or -errno. System calls only: no stdio.
 */
-static int read_lent(int rootfd, const char *path, char **out, size_t *len) {
-  *out = NULL;
+static int read_lent(int rootfd, const char *path, char *buf, size_t *len) {
   *len = 0;
   int pfd = open_beneath(rootfd, path, O_PATH);
   if (pfd < 0) return pfd == -ENOENT || pfd == -ENOTDIR || pfd == -ELOOP || pfd == -EXDEV ? 0 : pfd;
@@ -157,9 +205,13 @@ static int read_lent(int rootfd, const char *path, char **out, size_t *len) {
     close(pfd);
     return 0;
   }
-  /* Reopen the very file for reading, with this thread's credentials */
-  char self[48];
-  snprintf(self, sizeof self, "/proc/thread-self/fd/%d", pfd);
+  /* Reopen the very file for reading, with the helper's credentials */
+  char self[40] = "/proc/self/fd/", *e = self + sizeof self - 1;
+  *e = '\0';
+  unsigned v = (unsigned)pfd;
+  do *--e = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  memmove(self + 14, e, strlen(e) + 1);
   int fd = open(self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   close(pfd);
   if (fd < 0) return errno == EACCES ? 0 : -errno;
@@ -167,23 +219,10 @@ static int read_lent(int rootfd, const char *path, char **out, size_t *len) {
     close(fd);
     return 0;
   }
-  size_t cap = 0, n = 0;
-  char *buf = NULL;
+  size_t n = 0;
   int rc = 0;
-  for (;;) {
-    if (cap - n < 2) {
-      size_t ncap = cap ? cap * 2 : 8192;
-      if (ncap > (size_t)PSNAP_ETC_MAX + 2) ncap = (size_t)PSNAP_ETC_MAX + 2;
-      if (ncap <= cap) break; /* more than the bound: cut below */
-      char *nb = realloc(buf, ncap);
-      if (!nb) {
-        rc = -ENOMEM;
-        break;
-      }
-      buf = nb;
-      cap = ncap;
-    }
-    ssize_t r = read(fd, buf + n, cap - n - 1);
+  while (n < (size_t)PSNAP_ETC_MAX + 1) {
+    ssize_t r = read(fd, buf + n, (size_t)PSNAP_ETC_MAX + 1 - n);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
       rc = errno == EAGAIN ? 0 : -errno;
@@ -193,66 +232,117 @@ static int read_lent(int rootfd, const char *path, char **out, size_t *len) {
     n += (size_t)r;
   }
   close(fd);
-  if (rc < 0) {
-    free(buf);
-    return rc;
-  }
+  if (rc < 0) return rc;
   if (n > PSNAP_ETC_MAX) {
     /* Cut: the last line may be any prefix of an entry, so it is none */
     n = PSNAP_ETC_MAX;
     while (n > 0 && buf[n - 1] != '\n') n--;
   }
-  if (buf) buf[n] = '\0';
-  *out = buf;
+  buf[n] = '\0';
   *len = n;
   return 0;
 }
 
+/* names_dev_walk's "allocator" in the helper: the shared table, fixed. */
+static struct shared *grow_into;
+static void *grow_shared(void *p, size_t n) {
+  (void)p;
+  return n <= sizeof grow_into->tty ? grow_into->tty : NULL;
+}
+
 /* The character devices at the top of the container's /dev. 0 or -errno. */
-static int read_dev(int rootfd, struct job *j) {
+static int read_dev(int rootfd, struct shared *m) {
   int fd = open_beneath(rootfd, "dev", O_RDONLY | O_DIRECTORY);
   if (fd < 0) return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
-  return names_dev_walk(fd, realloc, &j->tty, &j->ntty, LEND_MAX_TTY);
+  struct ttyname *t = m->tty;
+  grow_into = m;
+  int rc = names_dev_walk(fd, grow_shared, &t, &m->ntty, LEND_MAX_TTY);
+  return rc == -ENOMEM ? 0 : rc; /* a full table keeps what it holds */
 }
 
-/* The helper thread: open the root, drop privileges, read, report. */
-static void *helper(void *arg) {
-  struct job *j = arg;
-  int rootfd = openat(j->xfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  close(j->xfd);
+/* Close every descriptor but fd: none of the host program's stays open in a helper that may be stuck. */
+static void keep_only(int fd) {
+  if ((fd == 0 || syscall(SYS_close_range, 0, fd - 1, 0) == 0) && syscall(SYS_close_range, fd + 1, ~0U, 0) == 0) return;
+  struct rlimit rl; /* before Linux 5.9 */
+  long top = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (1u << 20) ? (long)rl.rlim_cur : 1L << 20;
+  for (long i = 0; i < top; i++)
+    if (i != fd) close((int)i);
+}
+
+/*
+** The helper, in its own process: keep only the lender's directory, drop
+** privileges, read, report, exit. It never returns.
+*/
+static _Noreturn void helper(pid_t caller, int xfd, unsigned what, struct shared *m) {
+  keep_only(xfd);
+  int rootfd = openat(xfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  close(xfd);
   int rc = rootfd < 0 ? -errno : unprivileged();
-  if (rc == 0 && (j->what & LEND_IDS)) rc = read_lent(rootfd, "etc/passwd", &j->passwd, &j->npasswd);
-  if (rc == 0 && (j->what & LEND_IDS)) rc = read_lent(rootfd, "etc/group", &j->group, &j->ngroup);
-  if (rc == 0 && (j->what & LEND_TTY)) rc = read_dev(rootfd, j);
-  if (rootfd >= 0) close(rootfd);
-
-  pthread_mutex_lock(&running_mu);
-  for (struct job **p = &running; *p; p = &(*p)->next)
-    if (*p == j) {
-      *p = j->next;
-      break;
-    }
-  pthread_mutex_unlock(&running_mu);
-  pthread_mutex_lock(&j->mu);
-  j->ok = rc == 0;
-  j->done = 1;
-  pthread_cond_signal(&j->cv);
-  pthread_mutex_unlock(&j->mu);
-  job_release(j);
-  return NULL;
+  /* After the credentials changed, which resets both: dies with the
+     caller's thread, and the host program's memory in here cannot be
+     read through ptrace or a core dump */
+  (void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+  (void)prctl(PR_SET_DUMPABLE, 0);
+  if (getppid() != caller) rc = -ESRCH; /* the caller died before prctl */
+  if (rc == 0 && (what & LEND_IDS)) rc = read_lent(rootfd, "etc/passwd", m->passwd, &m->npasswd);
+  if (rc == 0 && (what & LEND_IDS)) rc = read_lent(rootfd, "etc/group", m->group, &m->ngroup);
+  if (rc == 0 && (what & LEND_TTY)) rc = read_dev(rootfd, m);
+  m->ok = rc == 0;
+  syscall(SYS_exit_group, 0);
+  for (;;) pause();
 }
 
-/* Copy a finished job's results into the snapshot's memory. 0 or -ENOMEM. */
-static int take(struct job *j, struct lent *out) {
-  int rc = psnap_idtab_parse(&out->pw, j->passwd ? j->passwd : "", j->npasswd);
-  if (rc == 0) rc = psnap_idtab_parse(&out->gr, j->group ? j->group : "", j->ngroup);
-  if (rc == 0 && j->ntty) {
-    out->tty = psnap_malloc(j->ntty * sizeof *out->tty);
+/* ----------------------------------------------------------- the caller */
+
+/* Start the helper: a copy of this process, no exit signal. Its pid, or -errno. */
+static pid_t spawn(int xfd, unsigned what, struct shared *m, int *pidfd) {
+  /* The helper starts with every signal blocked; the raw call blocks the
+     two that glibc's pthread_sigmask() keeps open for itself as well */
+  uint64_t all = ~0ULL, old;
+  (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
+  pid_t caller = getpid();
+  struct clone_args ca;
+  memset(&ca, 0, sizeof ca);
+  ca.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
+  ca.pidfd = (uint64_t)(uintptr_t)pidfd;
+  ca.exit_signal = 0;
+  long pid = syscall(SYS_clone3, &ca, sizeof ca);
+  /* ENOSYS, EPERM: filtered (as runtimes' seccomp profiles have done); EINVAL: before Linux 5.5 */
+  if (pid < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL))
+#if defined(__s390__) || defined(__CRIS__)
+    pid = syscall(SYS_clone, 0, CLONE_PIDFD, pidfd, 0, 0);
+#else
+    pid = syscall(SYS_clone, CLONE_PIDFD, 0, pidfd, 0, 0);
+#endif
+  if (pid == 0) helper(caller, xfd, what, m);
+  int e = errno;
+  (void)syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+  return pid < 0 ? -e : (pid_t)pid;
+}
+
+/* Wait until the helper's pidfd reads (it exited) or deadline_ms passed. 1 if it exited. */
+static int exited(int pidfd, unsigned deadline_ms) {
+  long long until = now_ms() + deadline_ms;
+  for (;;) {
+    long long left = until - now_ms();
+    struct pollfd p = {.fd = pidfd, .events = POLLIN};
+    int r = poll(&p, 1, left > 0 ? (int)left : 0);
+    if (r > 0) return 1;
+    if (r == 0 || errno != EINTR) return 0;
+  }
+}
+
+/* Copy a finished helper's results into the snapshot's memory. 0 or -ENOMEM. */
+static int take(const struct shared *m, struct lent *out) {
+  int rc = psnap_idtab_parse(&out->pw, m->passwd, m->npasswd);
+  if (rc == 0) rc = psnap_idtab_parse(&out->gr, m->group, m->ngroup);
+  if (rc == 0 && m->ntty) {
+    out->tty = psnap_malloc(m->ntty * sizeof *out->tty);
     if (!out->tty)
       rc = -ENOMEM;
     else {
-      memcpy(out->tty, j->tty, j->ntty * sizeof *out->tty);
-      out->ntty = j->ntty;
+      memcpy(out->tty, m->tty, m->ntty * sizeof *out->tty);
+      out->ntty = m->ntty;
     }
   }
   if (rc < 0) return rc;
@@ -269,74 +359,60 @@ static int take(struct job *j, struct lent *out) {
 int lend_names(int xfd, uint64_t key, unsigned what, unsigned deadline_ms, struct lent *out) {
   memset(out, 0, sizeof *out);
   pthread_once(&atfork_once, atfork);
-  pthread_mutex_lock(&running_mu);
-  for (struct job *r = running; r; r = r->next)
-    if (r->key == key) {
-      pthread_mutex_unlock(&running_mu); /* one is stuck already: numbers */
-      return 0;
-    }
-  struct job *j = calloc(1, sizeof *j);
-  if (!j) {
-    pthread_mutex_unlock(&running_mu);
+  struct shared *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  struct straggler *me = malloc(sizeof *me); /* taken now: no allocation after a deadline */
+  if (!me || m == MAP_FAILED) {
+    free(me);
+    if (m != MAP_FAILED) munmap(m, sizeof *m);
     return -ENOMEM;
   }
-  pthread_condattr_t ca;
-  pthread_condattr_init(&ca);
-  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-  pthread_mutex_init(&j->mu, NULL);
-  pthread_cond_init(&j->cv, &ca);
-  pthread_condattr_destroy(&ca);
-  j->refs = 2;
-  j->key = key;
-  j->what = what;
-  j->xfd = fcntl(xfd, F_DUPFD_CLOEXEC, 3);
-  if (j->xfd < 0) {
-    pthread_mutex_unlock(&running_mu);
-    int e = errno;
-    job_free(j);
-    return e == ENOMEM ? -ENOMEM : 0;
-  }
-  j->next = running;
-  running = j;
-
-  /* The helper starts with every signal blocked: no handler runs there */
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setstacksize(&attr, LEND_STACK);
-  pthread_t t;
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  int rc = pthread_create(&t, &attr, helper, j);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  pthread_attr_destroy(&attr);
-  if (rc != 0) {
-    running = j->next;
-    pthread_mutex_unlock(&running_mu);
-    close(j->xfd);
-    job_free(j);
-    return rc == ENOMEM ? -ENOMEM : 0; /* no thread: numbers */
+  /* One helper per namespace: a query that finds one in flight or one that
+     missed its deadline lately answers with numbers */
+  pthread_mutex_lock(&running_mu);
+  reap();
+  struct straggler *r = running;
+  while (r && r->key != key) r = r->next;
+  if (!r) {
+    *me = (struct straggler){.key = key, .pidfd = -1, .retry_ms = LLONG_MAX, .next = running};
+    running = me;
   }
   pthread_mutex_unlock(&running_mu);
-
-  struct timespec until;
-  clock_gettime(CLOCK_MONOTONIC, &until);
-  until.tv_sec += deadline_ms / 1000;
-  until.tv_nsec += (long)(deadline_ms % 1000) * 1000000L;
-  if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
-  pthread_mutex_lock(&j->mu);
-  while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &until) != ETIMEDOUT) {
+  if (r) {
+    free(me);
+    munmap(m, sizeof *m);
+    return 0;
   }
-  int done = j->done;
-  rc = done && j->ok ? take(j, out) : 0;
-  pthread_mutex_unlock(&j->mu);
-  /* A helper that finished is joined, so none of its code runs after we
-     return (the module may be unloaded next); a stuck one is let go. */
-  if (done)
-    pthread_join(t, NULL);
-  else
-    pthread_detach(t);
-  job_release(j);
+
+  int pidfd = -1, rc = 0;
+  pid_t pid = spawn(xfd, what, m, &pidfd);
+  if (pid >= 0 && !exited(pidfd, deadline_ms)) {
+    /* Too late: kill it. It may be stuck where no signal reaches (a FUSE
+       request its daemon read and never answers): then a later call reaps
+       it. Until then, and for PSNAP_LEND_RETRY deadlines, the namespace
+       lends nothing. */
+    (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    pthread_mutex_lock(&running_mu);
+    me->pidfd = reaped(pidfd, WNOHANG) ? -1 : pidfd;
+    me->retry_ms = now_ms() + (long long)PSNAP_LEND_RETRY * deadline_ms;
+    pthread_mutex_unlock(&running_mu);
+    if (me->pidfd < 0) close(pidfd);
+    munmap(m, sizeof *m);
+    return 0;
+  }
+  if (pid >= 0) {
+    (void)reaped(pidfd, 0);
+    close(pidfd);
+    rc = m->ok ? take(m, out) : 0;
+  } else if (pid == -ENOMEM) {
+    rc = -ENOMEM; /* otherwise no helper (EAGAIN: the process limit): numbers */
+  }
+  pthread_mutex_lock(&running_mu);
+  struct straggler **p = &running;
+  while (*p != me) p = &(*p)->next;
+  *p = me->next;
+  pthread_mutex_unlock(&running_mu);
+  free(me);
+  munmap(m, sizeof *m);
   if (rc < 0) lend_free(out);
   return rc;
 }

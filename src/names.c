@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -103,39 +104,42 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
 /*
 ** Add the character devices at the top of the /dev directory fd (which
 ** this takes over) to the table *t of *n names, growing it with grow (the
-** snapshot's allocator, or the C library's on lend.c's helper thread), at
-** most max names. Symlinks are never followed. 0, or -ENOMEM.
+** snapshot's allocator, or a fixed table in lend.c's helper process), at
+** most max names. Symlinks are never followed. System calls only (no
+** opendir: the helper process may not allocate). 0, or -ENOMEM.
 */
 int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, size_t *n, size_t max) {
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (!d) {
-    if (fd >= 0) close(fd);
-    return fd >= 0 ? -ENOMEM : 0;
-  }
+  if (fd < 0) return 0;
   size_t cap = *n;
   int rc = 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL && *n < max) {
-    if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
-    struct stat st;
-    size_t len = strlen(de->d_name);
-    if (len >= sizeof(*t)->name) continue;
-    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
-    if (*n == cap) {
-      size_t ncap = cap ? cap * 2 : 64;
-      void *nt = grow(*t, ncap * sizeof **t);
-      if (!nt) {
-        rc = -ENOMEM;
-        break;
+  char buf[8192] __attribute__((aligned(8)));
+  long got;
+  while (rc == 0 && *n < max && (got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+    for (long off = 0; off < got && *n < max;) {
+      const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+      off += de->d_reclen;
+      if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
+      struct stat st;
+      size_t len = strlen(de->d_name);
+      if (len >= sizeof(*t)->name) continue;
+      if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
+      if (*n == cap) {
+        size_t ncap = cap ? cap * 2 : 64;
+        if (ncap > max) ncap = max;
+        void *nt = grow(*t, ncap * sizeof **t);
+        if (!nt) {
+          rc = -ENOMEM;
+          break;
+        }
+        *t = nt;
+        cap = ncap;
       }
-      *t = nt;
-      cap = ncap;
+      (*t)[*n].rdev = st.st_rdev;
+      memcpy((*t)[*n].name, de->d_name, len + 1);
+      (*n)++;
     }
-    (*t)[*n].rdev = st.st_rdev;
-    memcpy((*t)[*n].name, de->d_name, len + 1);
-    (*n)++;
   }
-  closedir(d);
+  close(fd);
   return rc;
 }
 

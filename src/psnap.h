@@ -6,7 +6,7 @@
 ** process only the /proc files that the requested columns need, each at
 ** most once, and hands back one typed value per column. A container only
 ** lends names (/etc/passwd, /etc/group, terminal names), read beneath its
-** root by a helper thread under a deadline.
+** root by a helper process under a deadline.
 **
 **   struct psnap_cfg cfg = { .src = psnap_cols_src(mask) };
 **   struct psnap *s;
@@ -81,6 +81,7 @@ enum psnap_src {
 #define PSNAP_ETC_MAX (16u << 20)     /* most bytes of a lent /etc/passwd or /etc/group (and of one host NSS group) */
 #define PSNAP_IDMAP_MAX 65536u        /* most bytes of a uid_map or gid_map (340 extents) */
 #define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
+#define PSNAP_LEND_RETRY 10           /* deadlines a namespace whose helper missed one lends nothing */
 #define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
 #define PSNAP_SAMPLE_MIN 0.01         /* shortest pcpu_now sample, seconds (one tick at 100 Hz) */
 #define PSNAP_SAMPLE_MAX 60.0         /* longest pcpu_now sample, seconds */

@@ -5,7 +5,7 @@
 **   snap.c   the scan: open, the one loop of psnap_next(), close
 **   desc.c   the columns: a value from the current row (psnap_column)
 **   ns.c     views: which processes, in whose pids; the census; targets
-**   lend.c   the names a container lends, read by a helper thread
+**   lend.c   the names a container lends, read by a helper process
 **   names.c  the host's names (NSS, /dev) and terminal lookups
 **   cpunow.c pcpu_now: CPU times of two reads, the polling baseline
 **   procfs.c readers, parsers, the /proc walker, errors (procfs.h)
@@ -194,7 +194,7 @@ int ns_open_view(struct psnap *s, struct psnap_err *err);
 int ns_lend(struct psnap *s, struct psnap_err *err);
 
 /* lend.c: the names a container lends, read beneath the root of the
-   process whose /proc directory is xfd, by a helper thread. */
+   process whose /proc directory is xfd, by a helper process. */
 enum { LEND_IDS = 1, LEND_TTY = 2 };
 int lend_names(int xfd, uint64_t key, unsigned what, unsigned deadline_ms, struct lent *out);
 void lend_free(struct lent *l);

@@ -3,8 +3,9 @@
   make       (no target) builds build/ps.so and build/libpsnap.a and
              nothing else: no package installation (scripts/deps.sh), no
              rewrite of README.md (scripts/readme.py); ps.so is linked with
-             -z nodelete (its detached helper threads may outlive the
-             connection that loaded it)
+             -z nodelete (a helper process stuck past its deadline may
+             outlive the connection that loaded it, and the list that
+             reaps it must stay)
   make run   a header line and exactly one line per process, whatever the
              command lines hold: a process whose argv has a newline, a tab,
              an escape sequence, a C1 control and an invalid UTF-8 byte
