@@ -2,8 +2,11 @@
 ** qtime: time SQL queries (and floor passes) inside one process, so the
 ** sqlite3 shell's start-up is not in the numbers.
 **
-**   qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] [-s SETUP] CASE...
+**   qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] [-s SETUP] [-b MIB] CASE...
 **
+** -b MIB: before anything else, allocate MIB MiB and write every page, so
+** that the process has that much more resident memory, in 4 KiB pages, as
+** a big host program has (what copying a process costs grows with it).
 ** -s SETUP: SQL run (sqlite3_exec, untimed) on every connection right after
 ** the extension is loaded, e.g. to fill a TEMP table that a case joins.
 **
@@ -35,10 +38,12 @@
 */
 #include "floor.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 enum kind { K_SQL, K_FRESH, K_FLOOR };
@@ -120,21 +125,37 @@ static long run_sql(sqlite3 *db, const char *sql, char *err, size_t errlen) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] [-s SETUP] "
+  fprintf(stderr, "usage: qtime [-n RUNS] [-w WARMUP] [-e EXTENSION] [-s SETUP] [-b MIB] "
                   "sql:SQL|sql@PATH:SQL|fresh:SQL|floor:MODE[@PROCDIR]...\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   int runs = 15, warm = 2, c;
-  while ((c = getopt(argc, argv, "n:w:e:s:")) != -1) {
+  long ballast = 0;
+  while ((c = getopt(argc, argv, "n:w:e:s:b:")) != -1) {
     switch (c) {
     case 'n': runs = atoi(optarg); break;
     case 'w': warm = atoi(optarg); break;
     case 'e': ext = optarg; break;
     case 's': setup = optarg; break;
+    case 'b': ballast = atol(optarg); break;
     default: usage();
     }
+  }
+  if (ballast < 0) usage();
+  if (ballast > 0) {
+    /* in 4 KiB pages, as a heap of many small allocations is: a huge
+       page would copy as one page-table entry */
+    size_t n = (size_t)ballast << 20;
+    char *m = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) {
+      fprintf(stderr, "qtime: -b %ld: %s\n", ballast, strerror(errno));
+      return 2;
+    }
+    (void)madvise(m, n, MADV_NOHUGEPAGE);
+    for (size_t i = 0; i < n; i += 4096) m[i] = (char)(i >> 12 | 1); /* resident, and not a zero page */
+    sink += (unsigned long long)m[n / 2]; /* never freed: it stays resident */
   }
   int ncase = argc - optind;
   if (ncase <= 0 || runs <= 0) usage();

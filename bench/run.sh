@@ -11,6 +11,8 @@
 #   CT_RUNS  timed runs per case of the container phase (default 41)
 #   CT_SMALL small containers for the `containers JOIN ps` case (default 10)
 #   CT_N     processes in the big container (default N)
+#   LEND_MIB phase 3c: the resident memory (MiB) given to the host program
+#            for the second run of the name-lending cases (default 1024)
 #   SAMPLES  the sample = X values of phase 2c, in seconds (default "0.2 0.05")
 #   OLD_REV  the commit before issue 10's columns (default c93de2f), built
 #            into build/bench/old/ for phase 2d
@@ -34,6 +36,7 @@ CT_RUNS=${CT_RUNS:-41}
 CT_SMALL=${CT_SMALL:-10}
 CT_N=${CT_N:-$N}
 SAMPLES=${SAMPLES:-0.2 0.05}
+LEND_MIB=${LEND_MIB:-1024}
 # OLD_REV: the parent of 58fd801 ("the sources a scan reads travel in
 # idxStr"), the first commit of issue 10's work; 9ab8147 added pss, uss...
 OLD_REV=${OLD_REV:-c93de2f}
@@ -49,7 +52,7 @@ COLS="user,pid,ppid,pcpu,etime,tty,time,args"
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
-for v in N N_SMALL RUNS WARMUP CT_RUNS CT_SMALL CT_N OLD_REPEATS THR_P THR_T; do
+for v in N N_SMALL RUNS WARMUP CT_RUNS CT_SMALL CT_N LEND_MIB OLD_REPEATS THR_P THR_T; do
   [[ ${!v} =~ ^[0-9]+$ ]] || die "$v must be a number, not '${!v}'"
 done
 [ "$RUNS" -ge 1 ] || die "RUNS must be at least 1"
@@ -185,8 +188,12 @@ quote() {
 }
 # QRUNS (default RUNS) and QSETUP (qtime -s: SQL run on each connection
 # after the load) apply to the cases queued until the next runq
-QRUNS="" QSETUP=""
-qopts() { printf '%s\n' -n "${QRUNS:-$RUNS}" -w "$WARMUP"; [ -z "$QSETUP" ] || printf '%s\n' -s "$QSETUP"; }
+QRUNS="" QSETUP="" QBALLAST=""
+qopts() {
+  printf '%s\n' -n "${QRUNS:-$RUNS}" -w "$WARMUP"
+  [ -z "$QSETUP" ] || printf '%s\n' -s "$QSETUP"
+  [ -z "$QBALLAST" ] || printf '%s\n' -b "$QBALLAST"
+}
 addq() {
   QKEYS+=("$1")
   QCASES+=("$2")
@@ -206,7 +213,7 @@ runq() { # run the queued in-process cases round-robin
     if [ "$a" = ERROR ]; then ERR[$k]="error: $b"; else MED[$k]=$a MIN[$k]=$b ROWS[$k]=$c; fi
     i=$((i + 1))
   done <"$out"
-  QKEYS=() QCASES=() QRUNS="" QSETUP=""
+  QKEYS=() QCASES=() QRUNS="" QSETUP="" QBALLAST=""
 }
 
 # addc KEY CMD...: check the command once, then queue it for cmdtime
@@ -434,6 +441,23 @@ if [ $HAVE_CT = 1 ]; then
   addc c_sql_cts "${SQ[@]}" "$SQL_CT_SMALL"
   addc c_sql_join "${SQ[@]}" -cmd "$SETUP" "$SQL_JOIN"
   runc
+  # 3c: what lending names costs. A query that shows a container's user
+  # names starts one helper process (src/lend.c), a copy of the calling
+  # process: copying it costs more the more memory the caller has resident
+  # (its page tables are copied). ps(X) with and without user, in a qtime
+  # with nothing extra and in one holding LEND_MIB MiB more (-b).
+  avail=$(awk '$1 == "MemAvailable:" { print int($2 / 1024) }' /proc/meminfo)
+  for mib in 0 "$LEND_MIB"; do
+    if [ "$mib" -gt 0 ] && [ "${avail:-0}" -lt $((2 * mib)) ]; then
+      ERR[q_lend_n$mib]="n/a (LEND_MIB=$mib: only ${avail:-?} MiB available)" ERR[q_lend_u$mib]=${ERR[q_lend_n$mib]}
+      continue
+    fi
+    QRUNS=$CT_RUNS QBALLAST=$mib
+    addq "q_lend_n$mib" "sql:SELECT count(*) FROM ps($X1)"
+    QRUNS=$CT_RUNS QBALLAST=$mib
+    addq "q_lend_u$mib" "sql:SELECT count(user) FROM ps($X1)"
+    runq
+  done
   stop_cts
   CT_BIG=$((CT_N > CT_OWN ? CT_N - CT_OWN : 0))
   say "starting a container of $((CT_OWN + CT_BIG)) processes"
@@ -494,7 +518,7 @@ for k in q_floor_thr q_sql_thr c_floor_thr c_ps_thr c_sql_thr; do
 done
 [ -z "$THR_NOTE" ] || ERR[q_sql_thr]=$THR_NOTE ERR[c_sql_thr]=$THR_NOTE
 for k in q_floor_h3a q_sql_h3a q_sql_cts q_sql_join c_sql_h3a c_sql_cts c_sql_join \
-  q_floor_h3b q_floor_ctb q_sql_h3b q_sql_ctb c_sql_h3b c_sql_ctb; do
+  q_lend_n0 q_lend_u0 "q_lend_n$LEND_MIB" "q_lend_u$LEND_MIB" q_floor_h3b q_floor_ctb q_sql_h3b q_sql_ctb c_sql_h3b c_sql_ctb; do
   [ -n "${MED[$k]:-}" ] || [ -n "${ERR[$k]:-}" ] || ERR[$k]="n/a (${CT_NOTE:-not run})"
 done
 T1=$(date +%s)
@@ -613,6 +637,17 @@ rowh "in-process  sqlite: host scan (baseline of b)" q_sql_h3b q_sql_h3b
 rowh "in-process  sqlite: ps(X) of the container (b)" q_sql_ctb q_sql_h3b
 rowh "command     sqlite3 shell: host scan" c_sql_h3b c_sql_h3b
 rowh "command     sqlite3 shell: ps(X) of the container" c_sql_ctb c_sql_h3b
+hdr "3c: lending names: ps(X) of one 3a container with and without user (one helper process per query); x = against count(*) of the same run"
+for mib in 0 "$LEND_MIB"; do
+  rowh "in-process  +$mib MiB: SELECT count(*) FROM ps(X)" "q_lend_n$mib" "q_lend_n$mib"
+  rowh "in-process  +$mib MiB: SELECT count(user) FROM ps(X)" "q_lend_u$mib" "q_lend_n$mib"
+done
+if have q_lend_n0 q_lend_u0 "q_lend_n$LEND_MIB" "q_lend_u$LEND_MIB"; then
+  awk -v n0="${MED[q_lend_n0]}" -v u0="${MED[q_lend_u0]}" -v nb="${MED[q_lend_n$LEND_MIB]}" \
+    -v ub="${MED[q_lend_u$LEND_MIB]}" -v mib="$LEND_MIB" 'BEGIN {
+      a = u0 - n0; b = ub - nb
+      printf "  lending costs %.3f ms in a small program, %.3f ms with %d MiB more resident: %.4f ms per MiB\n", a, b, mib, (b - a) / mib }'
+fi
 
 # ---- the tables of phase 2b, 2c and 2d
 # us_per A B PROCS: (A - B) ms / PROCS in microseconds, signed, or "-"
