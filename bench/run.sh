@@ -442,10 +442,11 @@ if [ $HAVE_CT = 1 ]; then
   addc c_sql_join "${SQ[@]}" -cmd "$SETUP" "$SQL_JOIN"
   runc
   # 3c: what lending names costs. A query that shows a container's user
-  # names starts one helper process (src/lend.c), a copy of the calling
-  # process: copying it costs more the more memory the caller has resident
-  # (its page tables are copied). ps(X) with and without user, in a qtime
-  # with nothing extra and in one holding LEND_MIB MiB more (-b).
+  # names starts one helper process (src/lend.c), which shares the caller's
+  # address space (a copy of the caller, where clone3 is refused, would
+  # cost more the more memory the caller has resident: its page tables are
+  # copied). ps(X) with and without user, in a qtime with nothing extra and
+  # in one holding LEND_MIB MiB more (-b).
   avail=$(awk '$1 == "MemAvailable:" { print int($2 / 1024) }' /proc/meminfo)
   for mib in 0 "$LEND_MIB"; do
     if [ "$mib" -gt 0 ] && [ "${avail:-0}" -lt $((2 * mib)) ]; then

@@ -10,6 +10,7 @@
 ** number (pts/N) or one walk of the view's /dev.
 */
 #include "snap.h"
+#include "rawsys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -103,30 +104,32 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
 
 /*
 ** Add the character devices at the top of the /dev directory fd (which
-** this takes over) to the table *t of *n names, growing it with grow (the
-** snapshot's allocator, or a fixed table in lend.c's helper process), at
-** most max names. Symlinks are never followed. System calls only (no
-** opendir: the helper process may not allocate). 0, or -ENOMEM.
+** this takes over) to the table *t of *n names, growing it with
+** grow(ctx, ...) (the snapshot's allocator, or lend.c's fixed table), at
+** most max names. Symlinks are never followed. Raw system calls only (no
+** opendir, no errno, rawsys.h): lend.c's helper runs it in the caller's
+** address space. 0, or -ENOMEM.
 */
-int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, size_t *n, size_t max) {
+RAW_CHILD int names_dev_walk(int fd, void *(*grow)(void *, void *, size_t), void *ctx, struct ttyname **t, size_t *n,
+                             size_t max) {
   if (fd < 0) return 0;
   size_t cap = *n;
   int rc = 0;
   char buf[8192] __attribute__((aligned(8)));
   long got;
-  while (rc == 0 && *n < max && (got = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+  while (rc == 0 && *n < max && (got = RAW3(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
     for (long off = 0; off < got && *n < max;) {
       const struct dirent64 *de = (const struct dirent64 *)(buf + off);
       off += de->d_reclen;
       if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
       struct stat st;
-      size_t len = strlen(de->d_name);
+      size_t len = raw_len(de->d_name);
       if (len >= sizeof(*t)->name) continue;
-      if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
+      if (raw_fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
       if (*n == cap) {
         size_t ncap = cap ? cap * 2 : 64;
         if (ncap > max) ncap = max;
-        void *nt = grow(*t, ncap * sizeof **t);
+        void *nt = grow(ctx, *t, ncap * sizeof **t);
         if (!nt) {
           rc = -ENOMEM;
           break;
@@ -135,12 +138,17 @@ int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, si
         cap = ncap;
       }
       (*t)[*n].rdev = st.st_rdev;
-      memcpy((*t)[*n].name, de->d_name, len + 1);
+      raw_copy((*t)[*n].name, de->d_name, len + 1);
       (*n)++;
     }
   }
-  close(fd);
+  RAW1(SYS_close, fd);
   return rc;
+}
+
+static void *grow_snapshot(void *ctx, void *p, size_t n) {
+  (void)ctx;
+  return psnap_realloc(p, n);
 }
 
 /* The host's terminal names: one walk of /dev on first use. */
@@ -148,7 +156,8 @@ const struct ttyname *names_host_ttys(struct psnap *s, size_t *n) {
   if (!s->have_tty) {
     s->have_tty = 1;
     /* the caller's /dev is trusted; a failure leaves names unknown ("?") */
-    (void)names_dev_walk(open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC), psnap_realloc, &s->tty, &s->ntty, SIZE_MAX);
+    (void)names_dev_walk(open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC), grow_snapshot, NULL, &s->tty, &s->ntty,
+                         SIZE_MAX);
   }
   *n = s->ntty;
   return s->tty;

@@ -204,7 +204,7 @@ const char *names_host_user(struct psnap *s, uint32_t uid);
 const char *names_host_group(struct psnap *s, uint32_t gid);
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
 const char *names_tty(const struct ttyname *t, size_t n, dev_t dev);
-int names_dev_walk(int fd, void *(*grow)(void *, size_t), struct ttyname **t, size_t *n, size_t max);
+int names_dev_walk(int fd, void *(*grow)(void *, void *, size_t), void *ctx, struct ttyname **t, size_t *n, size_t max);
 
 /* cpunow.c: pcpu_now's baseline, its value, and the polling state */
 int cpunow_open(struct psnap *s);

@@ -5,8 +5,10 @@ The rule under test (reference/threat-model.md, STYLE.md): every row and
 every value of ps(X) comes from the caller's own /proc (rows chosen by the
 target's ns/pid inode, container pids from NSpid); the container only lends
 names (/etc/passwd, /etc/group, tty names other than pts/N), read beneath
-/proc/X/root by a helper process (a copy of the caller, not a thread of
-it) that blocks every signal, holds none of the caller's descriptors, opens
+/proc/X/root by a helper process (not a thread of the caller: it shares
+the caller's address space where clone3 can give it a stack of its own,
+and is a copy of the caller elsewhere) that blocks every signal, has no
+handler, holds none of the caller's descriptors, opens
 files O_PATH first and reads only regular files not on procfs/sysfs, under
 a per-connection deadline (ps_deadline(), default 2 s): past it the query
 answers with numeric names and the helper is killed; one that no signal
@@ -22,9 +24,11 @@ access only.
                (and one that reads requests and never answers, which no
                signal can end): answers within the deadline, no thread
                added to the caller, one stuck helper at most, holding none
-               of the caller's descriptors or privileges, invisible to its
-               wait() and setuid(), reaped once it wakes; SIGKILL still
-               ends the caller and a helper that can die
+               of the caller's descriptors or privileges (and sharing its
+               address space: no copy), invisible to its wait() and
+               setuid(), reaped once it wakes; SIGKILL still ends the
+               caller and a helper that can die; lending leaves the
+               program dumpable, without children, SIGCHLD or threads
   opens        /etc/passwd as a link to /proc/kmsg or /proc/version, a
                device, a FIFO: never opened for reading (inotify sees
                every open; an O_PATH open makes no event); a root-only
@@ -873,7 +877,25 @@ def fd_files(pid):
     return out
 
 
-def test_helper_stuck_where_no_signal_reaches_holds_nothing_of_the_caller():
+KCMP_NR = {"x86_64": 312, "aarch64": 272}.get(os.uname().machine)
+
+
+def shares_vm(a, b):
+    """kcmp(2) KCMP_VM: do processes a and b share one address space?
+    None where this architecture has no inline clone3 in src/rawsys.h (the
+    helper is then a copy of the caller)."""
+    if KCMP_NR is None:
+        return None
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    kcmp_vm = 1
+    r = libc.syscall(ctypes.c_long(KCMP_NR), ctypes.c_long(a), ctypes.c_long(b), ctypes.c_long(kcmp_vm),
+                     ctypes.c_long(0), ctypes.c_long(0))
+    assert r >= 0, f"kcmp({a}, {b}, KCMP_VM): {os.strerror(ctypes.get_errno())}"
+    return r == 0
+
+
+def test_helper_stuck_where_no_signal_reaches_holds_no_thread_file_or_privilege():
     with container() as c:
         d = Driver()
         deadline(d, DEADLINE)
@@ -912,6 +934,11 @@ def test_helper_stuck_where_no_signal_reaches_holds_nothing_of_the_caller():
             caps = {k: st.get(k) for k in ("CapInh", "CapPrm", "CapEff", "CapAmb")}
             if any(int(v or "1", 16) for v in caps.values()):
                 problems.append(f"the helper keeps capabilities: {caps}")
+            # No copy of the program (which would cost it a page-table copy
+            # per query, growing with its memory): the helper shares it
+            if shares_vm(d.pid, h) is False:
+                problems.append(f"the helper {h} does not share the program's address space: "
+                                f"it was a copy of it (fork) although clone3 is not filtered")
             common = fd_files(h) & held
             if common:
                 problems.append(f"the helper holds {len(common)} of the program's open files "
