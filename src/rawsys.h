@@ -32,16 +32,20 @@
 #define RAW_CHILD __attribute__((no_sanitize_address, noinline))
 #endif
 
-#if defined(__clang_analyzer__) && (defined(__x86_64__) || defined(__aarch64__))
-/* The analyzer cannot see what a system call instruction writes (getdents64
-   fills its buffer): it reads the opaque syscall() instead */
+#if defined(__x86_64__) || defined(__aarch64__)
 #define RAW_SYS_INLINE 1
+#else
+#define RAW_SYS_INLINE 0
+#endif
+
+#if !RAW_SYS_INLINE || defined(__clang_analyzer__)
+/* glibc's syscall(); also what the analyzer reads, as it cannot see what a
+   system call instruction writes (getdents64 fills its buffer) */
 static inline long raw_sys(long n, long a, long b, long c, long d, long e, long f) {
   long r = syscall(n, a, b, c, d, e, f);
   return r < 0 ? -errno : r;
 }
 #elif defined(__x86_64__)
-#define RAW_SYS_INLINE 1
 static inline long raw_sys(long n, long a, long b, long c, long d, long e, long f) {
   register long r10 __asm__("r10") = d;
   register long r8 __asm__("r8") = e;
@@ -53,8 +57,7 @@ static inline long raw_sys(long n, long a, long b, long c, long d, long e, long 
                    : "rcx", "r11", "memory");
   return ret;
 }
-#elif defined(__aarch64__)
-#define RAW_SYS_INLINE 1
+#else /* aarch64 */
 static inline long raw_sys(long n, long a, long b, long c, long d, long e, long f) {
   register long x8 __asm__("x8") = n;
   register long x0 __asm__("x0") = a;
@@ -65,12 +68,6 @@ static inline long raw_sys(long n, long a, long b, long c, long d, long e, long 
   register long x5 __asm__("x5") = f;
   __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5) : "memory");
   return x0;
-}
-#else
-#define RAW_SYS_INLINE 0
-static inline long raw_sys(long n, long a, long b, long c, long d, long e, long f) {
-  long r = syscall(n, a, b, c, d, e, f);
-  return r < 0 ? -errno : r;
 }
 #endif
 
