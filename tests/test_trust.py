@@ -125,8 +125,10 @@ for line in sys.stdin:
                 res = ["ok", "ECHILD"]
         elif op == "sigchld":
             res = ["ok", sigchld]
-        elif op == "dumpable":  # prctl(PR_GET_DUMPABLE)
+        elif op == "dumpable":  # prctl(PR_SET_DUMPABLE) with "set", then prctl(PR_GET_DUMPABLE)
             import ctypes
+            if "set" in cmd and ctypes.CDLL(None).prctl(4, cmd["set"], 0, 0, 0) != 0:
+                raise OSError("prctl(PR_SET_DUMPABLE)")
             res = ["ok", ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)]
         elif op == "enosys":  # a seccomp filter: these system calls fail with ENOSYS
             import ctypes
@@ -764,6 +766,31 @@ def test_lending_leaves_the_program_as_it_was():
                 problems.append(f"{op}: {r['res']}, want {want!r}")
         assert not problems, "\n  ".join(problems)
         assert d.exit() == 0
+
+
+def test_lending_leaves_a_program_that_is_not_dumpable_so():
+    # The helper's setfsuid() resets the dumpable flag of the address space
+    # it shares with the program to fs.suid_dumpable: with that at 1, a
+    # program that made itself not dumpable (as programs holding secrets
+    # do) would become dumpable unless the helper sets the flag back
+    path = "/proc/sys/fs/suid_dumpable"
+    with open(path) as f:
+        old = f.read().strip()
+    with container() as c:
+        try:
+            with open(path, "w") as f:
+                f.write("1")
+            d = Driver()
+            assert d.call("dumpable", set=0)["res"] == ["ok", 0], "the program cannot make itself not dumpable"
+            rows = d.rows(Q, c.init)
+            named = {row[3] for row in rows}
+            assert {"root", "someone"} <= named, f"names {named}, want root and someone (nothing lent, nothing tested)"
+            r = d.call("dumpable")
+            assert r["res"] == ["ok", 0], f"the program is dumpable after lending (fs.suid_dumpable 1): {r['res']}"
+            assert d.exit() == 0
+        finally:
+            with open(path, "w") as f:
+                f.write(old)
 
 
 def test_hung_fuse_over_etc_gives_numeric_names_within_the_deadline():
