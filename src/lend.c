@@ -90,6 +90,7 @@
 #define LEND_ID 65534                  /* the unprivileged fsuid and fsgid of the helper */
 #define LEND_MAX_TTY 4096              /* device names kept from a container's /dev */
 #define LEND_STACK ((size_t)128 << 10) /* the helper's stack, in its own mapping */
+#define LEND_MAX_FD (1L << 20)         /* most descriptors closed one by one, before close_range (Linux 5.9) */
 
 /*
 ** The helper's memory, one mapping per helper (MAP_SHARED, so that a copy
@@ -307,8 +308,9 @@ RAW_CHILD static int read_dev(int rootfd, struct shared *m) {
 RAW_CHILD static void keep_only(int fd) {
   if ((fd == 0 || RAW3(SYS_close_range, 0, fd - 1, 0) == 0) && RAW3(SYS_close_range, fd + 1, ~0U, 0) == 0) return;
   struct rlimit rl; /* before Linux 5.9 */
-  long top = 1L << 20;
-  if (RAW4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur < (1u << 20)) top = (long)rl.rlim_cur;
+  long top = LEND_MAX_FD;
+  if (RAW4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur < (rlim_t)LEND_MAX_FD)
+    top = (long)rl.rlim_cur;
   for (long i = 0; i < top; i++)
     if (i != fd) RAW1(SYS_close, i);
 }
