@@ -4,8 +4,9 @@
              nothing else: no package installation (scripts/deps.sh), no
              rewrite of README.md (scripts/readme.py); ps.so is linked with
              -z nodelete (a helper process stuck past its deadline may
-             outlive the connection that loaded it, and the list that
-             reaps it must stay)
+             outlive the connection that loaded it: the list that reaps
+             it must stay, and the code it runs in the program's address
+             space when it wakes)
   make run   a header line and exactly one line per process, whatever the
              command lines hold: a process whose argv has a newline, a tab,
              an escape sequence, a C1 control and an invalid UTF-8 byte
