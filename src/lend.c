@@ -32,7 +32,8 @@
 **     before it opens anything, so a planted link cannot read what nobody
 **     cannot. Where clone3 with a stack is not available (filtered, before
 **     Linux 5.5, another architecture, valgrind) the helper is a copy of
-**     the caller instead (fork without fork handlers), made not dumpable;
+**     the caller instead (fork without fork handlers), made not dumpable
+**     (by plain clone where clone3 is refused: its handlers stay, blocked);
 **   - the caller waits on a pidfd until a deadline. Past it the names stay
 **     numbers and the helper is killed. One stuck in a FUSE request that
 **     its daemon never answers cannot die until the daemon does: it holds
