@@ -147,7 +147,8 @@ struct psnap {
   /* The current row */
   int pid;         /* in the view */
   int hpid;        /* in the caller's view */
-  int tid, htid;   /* the row's task in the view and the caller's: the thread, or the process (its leader) */
+  int htid;        /* the row's task in the caller's view: the thread, or the process (its leader) */
+  int tid;         /* a thread scan: the thread, in the view */
   unsigned loaded; /* sources read for this row */
   struct psnap_stat st;
   struct psnap_status ss;
