@@ -105,6 +105,7 @@ struct ps_aux {
 
 /* What a connection sets: shared by the tables and ps_deadline(). */
 struct ps_conn {
+  sqlite3 *db;
   unsigned deadline_ms; /* for a container's names */
   struct ps_aux ps, threads;
 };
@@ -204,11 +205,29 @@ static int psClose(sqlite3_vtab_cursor *cur) {
   return SQLITE_OK;
 }
 
+/*
+** Whether the statement was interrupted (sqlite3_interrupt(), Ctrl-C in
+** the shell), asked while a container's names are awaited. SQLite 3.41's
+** sqlite3_is_interrupted() is not in every library that loads us; what
+** every version does is refuse to prepare a statement on an interrupted
+** connection (SQLITE_INTERRUPT), so that is the question asked.
+*/
+static int interrupted(void *db) {
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db, "SELECT 1", -1, &st, NULL);
+  sqlite3_finalize(st);
+  return rc == SQLITE_INTERRUPT;
+}
+
 /* Open the snapshot of the scope's current target. */
 static int open_target(ps_cursor *c) {
   struct ps_aux *aux = ((ps_vtab *)c->base.pVtab)->aux;
-  struct psnap_cfg cfg = {
-      .src = c->src, .deadline_ms = aux->conn->deadline_ms, .hist = aux->hist, .threads = c->t->threads};
+  struct psnap_cfg cfg = {.src = c->src,
+                          .deadline_ms = aux->conn->deadline_ms,
+                          .hist = aux->hist,
+                          .threads = c->t->threads,
+                          .interrupted = interrupted,
+                          .interrupt_arg = aux->conn->db};
   return ps_scope_open(&c->sc, &cfg, &c->snap);
 }
 
@@ -336,6 +355,7 @@ int ps_register_table(sqlite3 *db) {
   struct ps_conn *conn = sqlite3_malloc(sizeof *conn);
   if (!conn) return SQLITE_NOMEM;
   memset(conn, 0, sizeof *conn);
+  conn->db = db;
   conn->deadline_ms = PSNAP_DEADLINE_MS;
   conn->ps = (struct ps_aux){conn, &ps_def, psnap_cpuhist_new()};
   conn->threads = (struct ps_aux){conn, &threads_def, psnap_cpuhist_new()};

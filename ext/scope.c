@@ -247,6 +247,7 @@ int ps_scope_open(struct ps_scope *sc, struct psnap_cfg *cfg, struct psnap **out
   cfg->npids = sc->pids ? (size_t)sc->npids : 0;
   int rc = psnap_open(out, cfg, &err);
   if (rc == -ENOMEM) return SQLITE_NOMEM;
+  if (rc == -EINTR) return SQLITE_INTERRUPT;
   if (rc < 0) return ps_error(sc->vt, sc->table, "%s", err.msg);
   return SQLITE_OK;
 }

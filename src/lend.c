@@ -1,73 +1,70 @@
 /*
-** lend.c: the names a container lends: its /etc/passwd, its /etc/group and
-** the names of the character devices in its /dev.
+** lend.c: the names a container lends (its /etc/passwd, its /etc/group,
+** the names of the character devices in its /dev), fetched from the
+** helper program (helper/lender.c; what the two say: lendproto.h).
 **
 ** Everything else about a container's processes comes from the caller's
 ** own /proc (ns.c); these files are the only ones read from the
-** container's filesystem, and the container controls them: they may be
-** links to /proc/kmsg or to host files through /proc/N/root, device nodes,
-** FIFOs, huge, or on a FUSE mount whose daemon never answers. So:
+** container's filesystem, and the container controls them. They are read
+** by a helper *program* in an address space of its own, never by a thread
+** of the caller's and never in the caller's memory:
 **
-**   - they are read beneath the root that the lending process itself sees
-**     (/proc/PID/root: it follows chroot, needs only the ptrace read access
-**     that listing needs anyway, and moves no thread into any namespace),
-**     with openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: absolute links
-**     stay inside, /proc/N/root-style links are refused; mount crossings
-**     are allowed (engines bind-mount generated /etc/passwd files);
-**   - each file is opened O_PATH first and reopened for reading only when
-**     it is a regular file that is not on procfs or sysfs, non-blocking,
-**     bounded, and a cut last line is not an entry (psnap_idtab_parse);
-**   - all of it happens in a helper *process*, never on a thread of the
-**     caller's: made by a raw clone3 (no fork handlers of the host program
-**     run, no SIGCHLD is sent to it and its wait() does not see the
-**     helper), with every signal blocked and every handler reset. It
-**     shares the caller's address space (CLONE_VM: nothing is copied, so
-**     it costs what a thread costs whatever the program's size) but
-**     touches only its own mapping: its arguments, its stack and its
-**     results, which the caller unmaps only once it has reaped the helper.
-**     It runs no C library code that keeps state (rawsys.h: raw system
-**     calls, no errno), has its own descriptor table, in which it closes
-**     every descriptor but the lender's, and drops its supplementary
-**     groups, its fsuid and fsgid (to nobody) and all its capabilities
-**     before it opens anything, so a planted link cannot read what nobody
-**     cannot. Where clone3 with a stack is not available (filtered, before
-**     Linux 5.5, another architecture, valgrind) the helper is a copy of
-**     the caller instead (fork without fork handlers), made not dumpable
-**     (by plain clone where clone3 is refused: its handlers stay, blocked);
-**   - the caller waits on a pidfd until a deadline. Past it the names stay
-**     numbers and the helper is killed. One stuck in a FUSE request that
-**     its daemon never answers cannot die until the daemon does: it holds
-**     none of the host program's descriptors, locks or threads (glibc's
-**     setuid() broadcast, which waits for every thread of the program, and
-**     a host that exits never wait for it), only its memory mapped, and is
-**     reaped by a later call (the module is linked -z nodelete: that list
-**     outlives a connection).
-**     A namespace whose helper missed its deadline lends nothing until
-**     that helper is gone and ten deadlines have passed: its queries get
-**     numbers at once, and it never has two helpers.
+**   - it is carried inside the module as bytes (psnap_lender_elf) and
+**     exec'd from a sealed memfd, so no path is searched for it;
+**   - it is started invisibly to the host program: glibc's clone() with
+**     CLONE_VM | CLONE_VFORK, exit signal 0 and a pidfd, every signal
+**     blocked, so no fork handler runs, no SIGCHLD is sent and the host's
+**     wait() never sees it; the child only moves two descriptors into
+**     place and execs (the caller's thread is suspended meanwhile, so even
+**     the C library's errno it shares is not touched under it); where
+**     CLONE_VM is refused (valgrind) it is a copy made without it, which
+**     execs at once too;
+**   - after the exec it makes itself not dumpable, drops every id and
+**     capability and reads its request (helper/lender.c). The host
+**     program's dumpable flag, memory and descriptors are never its;
+**   - the caller opens the lender's root (O_PATH, through its own
+**     /proc/PID/root) and hands it over with one end of a socketpair;
+**     the helper answers on it; the caller waits on the socket and a pidfd
+**     until the deadline, polling every LEND_POLL_MS whether the query was
+**     interrupted (cfg.interrupted: sqlite3_interrupt, Ctrl-C).
+**
+** Past the deadline the names stay numbers and the helper is killed. One
+** stuck in a FUSE request that its daemon never answers cannot die until
+** the daemon does: it holds its own small address space, its two
+** descriptors and no privilege, and the caller keeps its pidfd to reap it
+** later (the module is linked -z nodelete: that list outlives a
+** connection). A namespace whose helper missed its deadline lends nothing
+** until that helper is gone and PSNAP_LEND_RETRY deadlines have passed;
+** at most PSNAP_LEND_STUCK helpers of a program are stuck at once: past
+** that no namespace lends until one is reaped. A FUSE connection of the
+** lender's mounts with requests already waiting
+** (/sys/fs/fuse/connections/N/waiting, readable by root) is not read at
+** all: another program's helper is stuck there.
+**
+** Queries of one namespace at once share one helper: a query that finds a
+** lending in flight waits for its result (within its own deadline).
+** Cancellation is disabled while a query waits.
 */
 #include "snap.h"
-#include "rawsys.h"
+#include "lendproto.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/capability.h>
 #include <linux/magic.h>
-#include <linux/openat2.h>
-#include <linux/sched.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,8 +72,8 @@
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000
 #endif
-#ifndef CLONE_CLEAR_SIGHAND
-#define CLONE_CLEAR_SIGHAND 0x100000000ULL
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
 #endif
 #ifndef SYS_pidfd_send_signal
 #define SYS_pidfd_send_signal 424
@@ -87,72 +84,77 @@
 #ifndef SYS_close_range
 #define SYS_close_range 436
 #endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
 
-#define LEND_ID 65534                  /* the unprivileged fsuid and fsgid of the helper */
-#define LEND_MAX_TTY 4096              /* device names kept from a container's /dev */
-#define LEND_STACK ((size_t)128 << 10) /* the helper's stack, in its own mapping */
-#define LEND_MAX_FD (1L << 20)         /* most descriptors closed one by one, before close_range (Linux 5.9) */
+#define LEND_POLL_MS 50                 /* how often a wait asks whether the query was interrupted */
+#define LEND_CHILD_STACK ((size_t)8192) /* each child's stack until its exec, on the caller's */
+#define LEND_DIE_MS 20                  /* how long a killed worker may take to die before it counts as stuck */
 
-/*
-** The helper's memory, one mapping per helper (MAP_SHARED, so that a copy
-** made by fork shares it too): a guard page, the helper's stack, then
-** this. The caller writes the arguments before the helper starts; the
-** helper alone writes the results, read by the caller once it has exited.
-** Pages are allocated as they are written: a few KiB for the usual /etc.
-*/
-struct shared {
-  int xfd;       /* the lender's /proc directory */
-  unsigned what; /* LEND_IDS, LEND_TTY */
-  pid_t caller;  /* the caller's pid: the helper's parent */
-  int copy;      /* 1: a copy of the caller (fork), 0: sharing its address space */
-  int dumpable;  /* the caller's PR_GET_DUMPABLE, restored after a shared helper's setfsuid() */
-  int ok;        /* the helper got through its work */
-  size_t npasswd, ngroup, ntty;
-  char passwd[PSNAP_ETC_MAX + 2]; /* one byte past the bound tells a cut, one NUL */
-  char group[PSNAP_ETC_MAX + 2];
-  struct ttyname tty[LEND_MAX_TTY];
+/* The helper program (build/lender_blob.c, made from build/ps-lend). */
+extern const unsigned char psnap_lender_elf[];
+extern const size_t psnap_lender_size;
+
+/* What one helper sent: the files' bytes and the terminal table. */
+struct names_raw {
+  struct psnap_buf passwd, group, tty;
 };
 
-/* The mapping: guard page, stack, struct shared. */
-static size_t page_size(void) {
-  long p = sysconf(_SC_PAGESIZE);
-  return p > 0 ? (size_t)p : 4096;
-}
-static size_t mem_len(void) {
-  size_t pg = page_size();
-  return pg + LEND_STACK + (sizeof(struct shared) + pg - 1) / pg * pg;
-}
-static struct shared *mem_shared(char *mem) { return (struct shared *)(mem + page_size() + LEND_STACK); }
-
 /*
-** Namespaces whose helper missed its deadline: each lends nothing until
-** its helper is gone and PSNAP_LEND_RETRY deadlines have passed, so a
-** container that hangs its /etc costs a query the deadline at most once in
-** that time, and never has two helpers.
+** A lending of one namespace, in flight, done, or stuck: one per
+** namespace in the list, so a namespace never has two helpers.
 */
-struct straggler {
-  uint64_t key;       /* the PID namespace: one each */
-  int pidfd;          /* the killed helper (a pid could be reused), -1 once reaped */
-  long long retry_ms; /* CLOCK_MONOTONIC: ask this namespace again from then on */
-  char *mem;          /* the helper's mapping, unmapped once it is reaped (NULL: none) */
-  struct straggler *next;
+enum { L_FLIGHT, L_DONE, L_STUCK };
+struct lending {
+  uint64_t key; /* the PID namespace */
+  int state;    /* L_* */
+  int refs;     /* the leader while in flight, and each waiter */
+  int linked;   /* in the list */
+  int ok;       /* L_DONE: raw holds the names */
+  struct names_raw raw;
+  int pidfd;          /* L_STUCK: the killed helper's worker, -1 once it is gone */
+  long long retry_ms; /* L_STUCK: CLOCK_MONOTONIC; ask this namespace again from then on */
+  struct lending *next;
 };
-static pthread_mutex_t running_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct straggler *running;
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv; /* a lending left L_FLIGHT; CLOCK_MONOTONIC */
+static struct lending *list;
+static int nstuck; /* entries whose worker is not gone */
+
+static void raw_free(struct names_raw *r) {
+  psnap_buf_free(&r->passwd);
+  psnap_buf_free(&r->group);
+  psnap_buf_free(&r->tty);
+}
 
 /* fork(2) of the host program: its child has no children of ours. */
-static void fork_prepare(void) { pthread_mutex_lock(&running_mu); }
-static void fork_parent(void) { pthread_mutex_unlock(&running_mu); }
+static void fork_prepare(void) { pthread_mutex_lock(&mu); }
+static void fork_parent(void) { pthread_mutex_unlock(&mu); }
 static void fork_child(void) {
-  for (struct straggler *r = running; r; r = r->next) {
-    if (r->pidfd >= 0) close(r->pidfd);
-    if (r->mem) munmap(r->mem, mem_len());
-  }
-  running = NULL; /* the entries stay allocated: not worth a free() here */
-  pthread_mutex_init(&running_mu, NULL);
+  for (struct lending *e = list; e; e = e->next)
+    if (e->pidfd >= 0) close(e->pidfd);
+  list = NULL; /* the entries stay allocated: waiters of the parent's threads do not exist here */
+  nstuck = 0;
+  pthread_mutex_init(&mu, NULL);
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  pthread_cond_init(&cv, &a);
+  pthread_condattr_destroy(&a);
 }
-static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-static void atfork(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static void init(void) {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  pthread_cond_init(&cv, &a);
+  pthread_condattr_destroy(&a);
+  pthread_atfork(fork_prepare, fork_parent, fork_child);
+}
 
 static long long now_ms(void) {
   struct timespec t;
@@ -160,323 +162,375 @@ static long long now_ms(void) {
   return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
 }
 
-/* Reap the helper of pidfd if it has exited (flags WNOHANG) or once it has. 1 if reaped. */
-static int reaped(int pidfd, int flags) {
-  siginfo_t si;
-  si.si_pid = 0;
-  if (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL | flags) < 0) return errno == ECHILD;
-  return si.si_pid != 0;
+/* 1 when the process of pidfd has exited, waiting at most ms. */
+static int gone(int pidfd, int ms) {
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  int n;
+  while ((n = poll(&p, 1, ms)) < 0 && errno == EINTR) {
+  }
+  return n > 0;
 }
 
-/* Reap the stragglers that have died, forget those due again; under running_mu. */
+/* Take e out of the list; its holders keep it. Under mu. */
+static void detach(struct lending *e) {
+  struct lending **p = &list;
+  while (*p && *p != e) p = &(*p)->next;
+  if (*p) *p = e->next;
+  e->linked = 0;
+}
+
+/* Unlink e and free it, when nobody holds it. Under mu. */
+static void unlink_entry(struct lending *e) {
+  detach(e);
+  if (e->refs == 0) {
+    raw_free(&e->raw);
+    free(e);
+  }
+}
+
+/* Reap the stuck helpers that have died, forget namespaces due again. Under mu. */
 static void reap(void) {
   long long now = now_ms();
-  for (struct straggler **p = &running; *p;) {
-    struct straggler *r = *p;
-    if (r->pidfd >= 0 && reaped(r->pidfd, WNOHANG)) {
-      close(r->pidfd);
-      r->pidfd = -1;
-      munmap(r->mem, mem_len());
-      r->mem = NULL;
+  for (struct lending *e = list, *next; e; e = next) {
+    next = e->next;
+    if (e->state != L_STUCK) continue;
+    if (e->pidfd >= 0 && gone(e->pidfd, 0)) {
+      close(e->pidfd);
+      e->pidfd = -1;
+      nstuck--;
     }
-    if (r->pidfd < 0 && now >= r->retry_ms) {
-      *p = r->next;
-      free(r);
-    } else
-      p = &r->next;
+    if (e->pidfd < 0 && now >= e->retry_ms) unlink_entry(e);
   }
 }
 
-/* ----------------------------------------------------------- the helper */
+/* --------------------------------------------------------- the helper */
+
+struct child_arg {
+  int exe, root, sock, death;
+  char caller[24]; /* the helper's argv[1]: whose helper it is, for ps(1) users */
+  char *stack;     /* the second child's stack (top) */
+};
 
 /*
-** Everything from here to the caller's part runs in the helper: raw system
-** calls only, no errno, no allocation, no memory of the caller's but its
-** own mapping (RAW_CHILD: no sanitizer run-time either).
+** The second child, until its exec: in the caller's address space
+** (CLONE_VM; the caller's thread and the first child suspended by
+** CLONE_VFORK) or a copy of it, on a stack of its own, every signal
+** blocked. Raw system calls on its own descriptor table only: root to 0,
+** the socket to 1, every other descriptor closed by the exec. Returns
+** (exits with) 127 when the exec failed.
 */
-
-/*
-** Drop this process's file-access privileges: no supplementary groups,
-** fsuid and fsgid nobody, then no capabilities at all (setfsuid() needs
-** CAP_SETUID). Each is a system call on this task alone: glibc's wrappers
-** would broadcast them to the caller's threads. A caller that is not root
-** cannot change its ids and keeps its own, which are unprivileged
-** already. A new fsuid or fsgid resets the dumpable flag of the address
-** space to fs.suid_dumpable: one shared with the caller gets the caller's
-** value (dumpable, 0 or 1) back at once. Returns 0, or -EPERM when the
-** helper would still read as root.
-*/
-RAW_CHILD static int unprivileged(const struct shared *m) {
-  RAW2(SYS_setgroups, 0, NULL);
-  RAW1(SYS_setfsgid, LEND_ID);
-  RAW1(SYS_setfsuid, LEND_ID);
-  if (!m->copy && (m->dumpable == 0 || m->dumpable == 1)) RAW2(SYS_prctl, PR_SET_DUMPABLE, m->dumpable);
-  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
-  struct __user_cap_data_struct d[2] = {{0, 0, 0}, {0, 0, 0}};
-  RAW2(SYS_capset, &h, d); /* last: the calls above need CAP_SETGID and CAP_SETUID */
-  /* setfsuid(-1) changes nothing and returns the current fsuid */
-  return RAW1(SYS_setfsuid, -1) == 0 ? -EPERM : 0;
-}
-
-/* File systems whose "regular files" are kernel interfaces, never names. */
-RAW_CHILD static int kernel_fs(long type) {
-  return type == PROC_SUPER_MAGIC || type == SYSFS_MAGIC || type == DEBUGFS_MAGIC || type == TRACEFS_MAGIC ||
-         type == SECURITYFS_MAGIC || type == BPF_FS_MAGIC || type == CGROUP_SUPER_MAGIC ||
-         type == CGROUP2_SUPER_MAGIC || type == DEVPTS_SUPER_MAGIC;
-}
-
-/* Open a path beneath rootfd: inside the root, no magic links. fd or -errno. */
-RAW_CHILD static int open_beneath(int rootfd, const char *path, int flags) {
-  /* openat2 refuses O_NOCTTY beside O_PATH */
-  struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
-                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  return (int)RAW4(SYS_openat2, rootfd, path, &how, sizeof how);
+RAW_CHILD static int exec_child(void *p) {
+  const struct child_arg *a = p;
+  long root = RAW3(SYS_fcntl, a->root, F_DUPFD, 3), sock = RAW3(SYS_fcntl, a->sock, F_DUPFD, 3),
+       death = RAW3(SYS_fcntl, a->death, F_DUPFD, 3);
+  if (root < 0 || sock < 0 || death < 0 || RAW3(SYS_dup3, root, LEND_FD_ROOT, 0) < 0 ||
+      RAW3(SYS_dup3, sock, LEND_FD_SOCK, 0) < 0 || RAW3(SYS_dup3, death, LEND_FD_DEATH, 0) < 0)
+    return 127;
+  /* the rest close at the exec (Linux 5.11); before, the helper closes them itself */
+  RAW3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  const char *argv[] = {"ps-lend", a->caller, NULL}, *envp[] = {NULL};
+  RAW6(SYS_execveat, a->exe, "", argv, envp, AT_EMPTY_PATH, 0);
+  return 127;
 }
 
 /*
-** Read one lent file into buf (PSNAP_ETC_MAX + 2 bytes). A file that is
-** absent or is not a regular file of an ordinary file system lends nothing
-** (0, *len 0). More than PSNAP_ETC_MAX bytes: the part up to the last
-** newline within the bound. 0 or -errno.
+** The first child: it starts the second and exits once that one has
+** exec'd, so the helper is nobody's child of the caller's: an exec sets a
+** process's exit signal back to SIGCHLD (fs/exec.c de_thread), and a
+** child of the caller's would then signal it and show in its wait().
+** Orphaned, the helper is adopted by init (or by the nearest child
+** subreaper, see the README).
 */
-RAW_CHILD static int read_lent(int rootfd, const char *path, char *buf, size_t *len) {
-  *len = 0;
-  int pfd = open_beneath(rootfd, path, O_PATH);
-  if (pfd < 0) return pfd == -ENOENT || pfd == -ENOTDIR || pfd == -ELOOP || pfd == -EXDEV ? 0 : pfd;
-  struct stat st, st2;
-  struct statfs sf;
-  if (raw_fstatat(pfd, "", &st, AT_EMPTY_PATH) < 0 || !S_ISREG(st.st_mode) || RAW2(SYS_fstatfs, pfd, &sf) < 0 ||
-      kernel_fs((long)sf.f_type)) {
-    RAW1(SYS_close, pfd);
-    return 0;
-  }
-  /* Reopen the very file for reading, with the helper's credentials */
-  char self[40] = "/proc/self/fd/", num[12], *e = num + sizeof num - 1;
-  *e = '\0';
-  unsigned v = (unsigned)pfd;
-  do *--e = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  raw_copy(self + 14, e, (size_t)(num + sizeof num - e));
-  int fd = (int)RAW4(SYS_openat, AT_FDCWD, self, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
-  RAW1(SYS_close, pfd);
-  if (fd < 0) return fd == -EACCES ? 0 : fd;
-  if (raw_fstatat(fd, "", &st2, AT_EMPTY_PATH) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino ||
-      !S_ISREG(st2.st_mode)) {
-    RAW1(SYS_close, fd);
-    return 0;
-  }
-  size_t n = 0;
-  int rc = 0;
-  while (n < (size_t)PSNAP_ETC_MAX + 1) {
-    long r = RAW3(SYS_read, fd, buf + n, (size_t)PSNAP_ETC_MAX + 1 - n);
-    if (r == -EINTR) continue;
-    if (r < 0) {
-      rc = r == -EAGAIN ? 0 : (int)r;
-      break;
+RAW_CHILD static int first_child(void *p) {
+  struct child_arg *a = p;
+  return clone(exec_child, a->stack, CLONE_VM | CLONE_VFORK, a) < 0 ? 127 : 0;
+}
+
+/*
+** The helper program in a sealed memfd: fd (close-on-exec), or -errno.
+** MFD_EXEC where the kernel knows it (vm.memfd_noexec may make memfds not
+** executable by default).
+*/
+static int lender_exe(void) {
+  int fd = memfd_create("ps-lend", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd < 0 && errno == EINVAL) fd = memfd_create("ps-lend", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -errno;
+  size_t off = 0;
+  while (off < psnap_lender_size) {
+    ssize_t w = write(fd, psnap_lender_elf + off, psnap_lender_size - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      int e = w < 0 ? errno : EIO;
+      close(fd);
+      return -e;
     }
-    if (r == 0) break;
-    n += (size_t)r;
+    off += (size_t)w;
   }
-  RAW1(SYS_close, fd);
-  if (rc < 0) return rc;
-  if (n > PSNAP_ETC_MAX) {
-    /* Cut: the last line may be any prefix of an entry, so it is none */
-    n = PSNAP_ETC_MAX;
-    while (n > 0 && buf[n - 1] != '\n') n--;
-  }
-  buf[n] = '\0';
-  *len = n;
-  return 0;
-}
-
-/* names_dev_walk's "allocator" in the helper: the shared table, fixed. */
-RAW_CHILD static void *grow_shared(void *ctx, void *p, size_t n) {
-  (void)p;
-  struct shared *m = ctx;
-  return n <= sizeof m->tty ? m->tty : NULL;
-}
-
-/* The character devices at the top of the container's /dev. 0 or -errno. */
-RAW_CHILD static int read_dev(int rootfd, struct shared *m) {
-  int fd = open_beneath(rootfd, "dev", O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return fd == -ENOENT || fd == -ENOTDIR ? 0 : fd;
-  struct ttyname *t = m->tty;
-  int rc = names_dev_walk(fd, grow_shared, m, &t, &m->ntty, LEND_MAX_TTY);
-  return rc == -ENOMEM ? 0 : rc; /* a full table keeps what it holds */
-}
-
-/* Close every descriptor but fd: none of the host program's stays open in a helper that may be stuck. */
-RAW_CHILD static void keep_only(int fd) {
-  if ((fd == 0 || RAW3(SYS_close_range, 0, fd - 1, 0) == 0) && RAW3(SYS_close_range, fd + 1, ~0U, 0) == 0) return;
-  struct rlimit rl; /* before Linux 5.9 */
-  long top = LEND_MAX_FD;
-  if (RAW4(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) == 0 && rl.rlim_cur < (rlim_t)LEND_MAX_FD)
-    top = (long)rl.rlim_cur;
-  for (long i = 0; i < top; i++)
-    if (i != fd) RAW1(SYS_close, i);
+  (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE);
+  return fd;
 }
 
 /*
-** The helper: keep only the lender's directory, drop privileges, read,
-** report. It returns only to exit (the clone trampoline, or spawn_copy).
+** Start the helper with root, sock and death as its descriptors 0, 1 and 2: glibc's
+** clone() (it runs the function on the stack given, no hand-written
+** trampoline), CLONE_VM | CLONE_VFORK, exit signal 0, so that no fork
+** handler runs, no SIGCHLD is sent and the program's wait() sees nothing;
+** the first child is reaped here through its pidfd. Where CLONE_VM is
+** refused (valgrind runs such clones as forks) the children are copies,
+** which exec at once as well. 0 or -errno.
 */
-RAW_CHILD static int helper(void *arg) {
-  struct shared *m = arg;
-  keep_only(m->xfd);
-  int rootfd = (int)RAW4(SYS_openat, m->xfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  RAW1(SYS_close, m->xfd);
-  int rc = rootfd < 0 ? rootfd : unprivileged(m);
-  /* After the credentials changed, which resets it: die with the caller's
-     thread. A copy of the caller also becomes not dumpable, so that the
-     program's memory in it cannot be read through ptrace or a core dump
-     (dumpable belongs to an address space: one shared with the caller
-     keeps the caller's, see unprivileged()) */
-  RAW2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
-  if (m->copy) RAW2(SYS_prctl, PR_SET_DUMPABLE, 0);
-  if (RAW0(SYS_getppid) != m->caller) rc = -ESRCH; /* the caller died before prctl */
-  if (rc == 0 && (m->what & LEND_IDS)) rc = read_lent(rootfd, "etc/passwd", m->passwd, &m->npasswd);
-  if (rc == 0 && (m->what & LEND_IDS)) rc = read_lent(rootfd, "etc/group", m->group, &m->ngroup);
-  if (rc == 0 && (m->what & LEND_TTY)) rc = read_dev(rootfd, m);
-  m->ok = rc == 0;
-  return 0;
-}
-
-/*
-** psnap_lend_clone3(args, size, fn, arg): clone3(2) that runs fn(arg) in
-** the child, on the stack that args names, then exits with its result
-** (SYS_exit: the child is alone in its thread group). The parent gets the
-** child's pid or -errno. fn and arg ride in registers that the system
-** call keeps, and the child starts with a copy of them.
-*/
-#if RAW_SYS_INLINE
-long psnap_lend_clone3(struct clone_args *ca, size_t size, int (*fn)(void *), void *arg)
-    __attribute__((visibility("hidden")));
-#if defined(__x86_64__)
-__asm__(".text\n"
-        ".globl psnap_lend_clone3\n"
-        ".hidden psnap_lend_clone3\n"
-        ".type psnap_lend_clone3, @function\n"
-        ".p2align 4\n"
-        "psnap_lend_clone3:\n"
-        "  endbr64\n"
-        "  mov %rdx, %r8\n"
-        "  mov %rcx, %r9\n"
-        "  mov $435, %eax\n" /* SYS_clone3 */
-        "  syscall\n"
-        "  test %rax, %rax\n"
-        "  jnz 1f\n"
-        "  xor %ebp, %ebp\n"
-        "  mov %r9, %rdi\n"
-        "  call *%r8\n"
-        "  mov %eax, %edi\n"
-        "  mov $60, %eax\n" /* SYS_exit */
-        "  syscall\n"
-        "  hlt\n"
-        "1:\n"
-        "  ret\n"
-        ".size psnap_lend_clone3, .-psnap_lend_clone3\n");
-#elif defined(__aarch64__)
-__asm__(".text\n"
-        ".globl psnap_lend_clone3\n"
-        ".hidden psnap_lend_clone3\n"
-        ".type psnap_lend_clone3, %function\n"
-        ".p2align 2\n"
-        "psnap_lend_clone3:\n"
-        "  hint #34\n" /* bti c */
-        "  mov x9, x2\n"
-        "  mov x10, x3\n"
-        "  mov x8, #435\n" /* SYS_clone3 */
-        "  svc #0\n"
-        "  cbnz x0, 1f\n"
-        "  mov x0, x10\n"
-        "  blr x9\n"
-        "  mov x8, #93\n" /* SYS_exit */
-        "  svc #0\n"
-        "  brk #0\n"
-        "1:\n"
-        "  ret\n"
-        ".size psnap_lend_clone3, .-psnap_lend_clone3\n");
-#endif
-#endif
-
-/* ----------------------------------------------------------- the caller */
-
-/* The helper in the caller's address space, on its own stack. pid or -errno. */
-static long spawn_shared(struct shared *m, char *stack, int *pidfd) {
-#if RAW_SYS_INLINE
-  struct clone_args ca;
-  memset(&ca, 0, sizeof ca);
-  ca.flags = CLONE_VM | CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
-  ca.pidfd = (uint64_t)(uintptr_t)pidfd;
-  ca.exit_signal = 0;
-  ca.stack = (uint64_t)(uintptr_t)stack;
-  ca.stack_size = LEND_STACK;
-  m->copy = 0;
-  return psnap_lend_clone3(&ca, sizeof ca, helper, m);
-#else
-  (void)m, (void)stack, (void)pidfd;
-  return -ENOSYS;
-#endif
-}
-
-/* The helper as a copy of the caller, no exit signal. pid or -errno. */
-static long spawn_copy(struct shared *m, int *pidfd) {
-  struct clone_args ca;
-  memset(&ca, 0, sizeof ca);
-  ca.flags = CLONE_PIDFD | CLONE_CLEAR_SIGHAND;
-  ca.pidfd = (uint64_t)(uintptr_t)pidfd;
-  ca.exit_signal = 0;
-  m->copy = 1;
-  long pid = syscall(SYS_clone3, &ca, sizeof ca);
-  /* ENOSYS, EPERM: filtered (as runtimes' seccomp profiles have done); EINVAL: before Linux 5.5 */
-  if (pid < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL))
-#if defined(__s390__) || defined(__CRIS__)
-    pid = syscall(SYS_clone, 0, CLONE_PIDFD, pidfd, 0, 0);
-#else
-    pid = syscall(SYS_clone, CLONE_PIDFD, 0, pidfd, 0, 0);
-#endif
-  if (pid == 0) {
-    helper(m);
-    RAW1(SYS_exit_group, 0);
-  }
-  return pid < 0 ? -errno : pid;
-}
-
-/* Start the helper, sharing the caller's address space where it can. Its pid, or -errno. */
-static long spawn(struct shared *m, char *stack, int *pidfd) {
-  /* The helper starts with every signal blocked; the raw call blocks the
-     two that glibc's pthread_sigmask() keeps open for itself as well */
+static int spawn(int root, int sock, int death) {
+  int exe = lender_exe();
+  if (exe < 0) return exe;
+  char stack[2 * LEND_CHILD_STACK] __attribute__((aligned(16)));
+  struct child_arg a = {.exe = exe, .root = root, .sock = sock, .death = death, .stack = stack + LEND_CHILD_STACK};
+  snprintf(a.caller, sizeof a.caller, "%d", (int)getpid());
+  /* Every signal blocked in the children (no handler of the program can
+     run in them); the raw call blocks the two that glibc keeps for itself */
   uint64_t all = ~0ULL, old;
   RAW4(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
-  long pid = spawn_shared(m, stack, pidfd);
-  if (pid < 0) pid = spawn_copy(m, pidfd); /* clone3 filtered, or valgrind: a copy */
+  int saved = errno, pidfd = -1;
+  long pid = clone(first_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &a, &pidfd);
+  int e = errno;
+  errno = saved;
   RAW4(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
-  return pid;
+  close(exe);
+  if (pid < 0) return -e;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR) {
+  }
+  close(pidfd);
+  return si.si_code == CLD_EXITED && si.si_status == 0 ? 0 : -ECHILD;
 }
 
-/* Wait until the helper's pidfd reads (it exited) or deadline_ms passed. 1 if it exited. */
-static int exited(int pidfd, unsigned deadline_ms) {
-  long long until = now_ms() + deadline_ms;
+/* Append n bytes to b, at most max in all. 0, -E2BIG past max, or -ENOMEM. */
+static int append(struct psnap_buf *b, const char *p, size_t n, size_t max) {
+  if (n > max - b->len) return -E2BIG;
+  if (b->len + n > b->cap) {
+    size_t ncap = b->cap ? b->cap : 4096;
+    while (ncap < b->len + n) ncap *= 2;
+    if (ncap > max) ncap = max;
+    char *np = psnap_realloc(b->p, ncap);
+    if (!np) return -ENOMEM;
+    b->p = np;
+    b->cap = ncap;
+  }
+  memcpy(b->p + b->len, p, n);
+  b->len += n;
+  return 0;
+}
+
+/* The helper's records, taken as they come. */
+struct stream {
+  struct lend_rec h;
+  size_t hgot; /* header bytes so far */
+  size_t left; /* bytes of the current record still to come */
+  uint32_t kind;
+  int end; /* END came: its status in status */
+  int status;
+  int worker; /* HELLO: a pidfd of the process that reads, or -1 */
+};
+
+/* Take n bytes of the stream. 0, -EPROTO for a stream that breaks a rule or a bound, -ENOMEM. */
+static int feed(struct stream *st, struct names_raw *r, const char *p, size_t n) {
+  while (n) {
+    if (st->end) return -EPROTO; /* nothing after END */
+    if (st->left == 0) {
+      size_t k = sizeof st->h - st->hgot < n ? sizeof st->h - st->hgot : n;
+      memcpy((char *)&st->h + st->hgot, p, k);
+      st->hgot += k, p += k, n -= k;
+      if (st->hgot < sizeof st->h) break;
+      st->hgot = 0;
+      int bare = st->h.kind == LEND_REC_END || st->h.kind == LEND_REC_HELLO;
+      if (st->h.len > LEND_CHUNK || bare != (st->h.len == 0)) return -EPROTO;
+      if (st->h.kind == LEND_REC_END) {
+        st->end = 1;
+        st->status = st->h.status;
+        continue;
+      }
+      if (st->h.kind == LEND_REC_HELLO) {
+        /* It waits for nothing before this: its pid is its own. Only ever
+           used to kill it while the stream is open (still its) */
+        if (st->worker >= 0 || st->h.status <= 0) return -EPROTO;
+        st->worker = (int)syscall(SYS_pidfd_open, (pid_t)st->h.status, 0);
+        continue;
+      }
+      if (st->h.kind != LEND_REC_PASSWD && st->h.kind != LEND_REC_GROUP && st->h.kind != LEND_REC_TTY) return -EPROTO;
+      st->kind = st->h.kind;
+      st->left = st->h.len;
+      continue;
+    }
+    size_t k = st->left < n ? st->left : n;
+    struct psnap_buf *b = st->kind == LEND_REC_PASSWD ? &r->passwd : st->kind == LEND_REC_GROUP ? &r->group : &r->tty;
+    size_t max = st->kind == LEND_REC_TTY ? LEND_MAX_TTY * sizeof(struct ttyname) : (size_t)PSNAP_ETC_MAX + 1;
+    int rc = append(b, p, k, max);
+    if (rc < 0) return rc == -E2BIG ? -EPROTO : rc;
+    st->left -= k, p += k, n -= k;
+  }
+  return 0;
+}
+
+/* How a wait ended. */
+enum { W_DONE, W_LATE, W_INTR };
+
+/* 1 when the query that waits was interrupted. */
+static int interrupted(const struct lend_ctl *ctl) { return ctl->interrupted && ctl->interrupted(ctl->arg); }
+
+/*
+** Read the helper's records until it closes the socket, the deadline
+** passes or the query is interrupted. W_* (*rc: 0, -EPROTO, -ENOMEM);
+** *worker: a pidfd of the process that reads (HELLO), or -1.
+*/
+static int collect(int sock, const struct lend_ctl *ctl, struct names_raw *r, int *rc, int *worker) {
+  struct stream st;
+  memset(&st, 0, sizeof st);
+  st.worker = -1;
+  char buf[16384];
+  long long until = now_ms() + ctl->deadline_ms;
+  int w = W_DONE;
+  *rc = 0;
   for (;;) {
     long long left = until - now_ms();
-    struct pollfd p = {.fd = pidfd, .events = POLLIN};
-    int r = poll(&p, 1, left > 0 ? (int)left : 0);
-    if (r > 0) return 1;
-    if (r == 0 || errno != EINTR) return 0;
+    if (left <= 0) {
+      w = W_LATE;
+      break;
+    }
+    if (interrupted(ctl)) {
+      w = W_INTR;
+      break;
+    }
+    struct pollfd p = {.fd = sock, .events = POLLIN};
+    int n = poll(&p, 1, left < LEND_POLL_MS ? (int)left : LEND_POLL_MS);
+    if (n < 0 && errno != EINTR) {
+      w = W_LATE;
+      break;
+    }
+    if (n <= 0) continue;
+    ssize_t got = read(sock, buf, sizeof buf);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (got <= 0) break; /* the helper is done (or died): EOF */
+    *rc = feed(&st, r, buf, (size_t)got);
+    if (*rc < 0) break;
   }
+  if (w == W_DONE && *rc == 0 && (!st.end || st.left || st.hgot || st.status != 0)) *rc = -EPROTO;
+  *worker = st.worker;
+  return w;
 }
 
-/* Copy a finished helper's results into the snapshot's memory. 0 or -ENOMEM. */
-static int take(const struct shared *m, struct lent *out) {
-  int rc = psnap_idtab_parse(&out->pw, m->passwd, m->npasswd);
-  if (rc == 0) rc = psnap_idtab_parse(&out->gr, m->group, m->ngroup);
-  if (rc == 0 && m->ntty) {
-    out->tty = psnap_malloc(m->ntty * sizeof *out->tty);
+/*
+** 1 when one of the FUSE connections among the lender's mounts has
+** requests waiting that no daemon has answered: a helper sent there would
+** wait too (another program's is stuck there). Unknown (not root, no
+** fusectl mounted): 0.
+*/
+static int fuse_busy(int xfd) {
+  struct psnap_buf b = {0};
+  int busy = 0;
+  if (access("/sys/fs/fuse/connections", R_OK | X_OK) != 0 ||
+      psnap_readat(xfd, "mountinfo", 0, &b, PSNAP_SMALL_MAX) < 0) {
+    psnap_buf_free(&b);
+    return 0;
+  }
+  /* proc(5): ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPEROPTIONS */
+  for (char *line = b.p, *end = b.p + b.len; line < end && !busy;) {
+    char *nl = memchr(line, '\n', (size_t)(end - line));
+    char *le = nl ? nl : end;
+    *le = '\0';
+    unsigned long long id, parent, maj, min;
+    const char *q = line, *dash = strstr(line, " - ");
+    int fuse = dash && (strncmp(dash + 3, "fuse ", 5) == 0 || strncmp(dash + 3, "fuse.", 5) == 0 ||
+                        strncmp(dash + 3, "fuseblk ", 8) == 0);
+    if (fuse && psnap_next_uint(&q, le, &id) && psnap_next_uint(&q, le, &parent) && psnap_next_uint(&q, le, &maj) &&
+        q < le && *q++ == ':' && psnap_next_uint(&q, le, &min) && maj < 4096 && min < (1u << 20)) {
+      /* the connection is named by the kernel's device number (fs/fuse/control.c) */
+      char path[64], val[24];
+      (void)id, (void)parent;
+      snprintf(path, sizeof path, "/sys/fs/fuse/connections/%llu/waiting", (maj << 20) | min);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ssize_t n = read(fd, val, sizeof val - 1);
+        close(fd);
+        const char *v = val;
+        unsigned long long waiting;
+        busy = n > 0 && psnap_next_uint(&v, val + n, &waiting) && waiting > 0;
+      }
+    }
+    line = le + 1;
+  }
+  psnap_buf_free(&b);
+  return busy;
+}
+
+/*
+** Run one helper for the lender whose /proc directory is xfd. Returns W_*;
+** *r holds what it sent when *rc is 0; *stuck is its pidfd when it could
+** not be reaped (else -1).
+*/
+static int run_helper(int xfd, unsigned what, const struct lend_ctl *ctl, struct names_raw *r, int *rc, int *stuck) {
+  *stuck = -1;
+  *rc = 0;
+  if (fuse_busy(xfd)) {
+    *rc = -EBUSY;
+    return W_DONE;
+  }
+  int sv[2], death[2] = {-1, -1};
+  int root = openat(xfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0 || pipe2(death, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    *rc = errno == ENOMEM ? -ENOMEM : -errno;
+    if (root >= 0) close(root);
+    if (death[0] >= 0) close(death[0]), close(death[1]);
+    return W_DONE;
+  }
+  int rc0 = spawn(root, sv[1], death[0]);
+  close(root);
+  close(sv[1]);
+  close(death[0]);
+  if (rc0 < 0) {
+    close(death[1]);
+    close(sv[0]);
+    *rc = rc0 == -ENOMEM ? -ENOMEM : rc0; /* EAGAIN: the process limit: numbers */
+    return W_DONE;
+  }
+  struct lend_req q = {.magic = LEND_MAGIC, .what = what};
+  int w = W_DONE, worker = -1;
+  if (send(sv[0], &q, sizeof q, MSG_NOSIGNAL) != (ssize_t)sizeof q)
+    *rc = -EPROTO;
+  else
+    w = collect(sv[0], ctl, r, rc, &worker);
+  /* Done, too late or interrupted: the helper dies as its pipe closes
+     (killed outright past the deadline, for good measure). It dies at
+     once, unless it waits in a FUSE request that its daemon read and
+     never answers, where no signal reaches */
+  if (w != W_DONE && worker >= 0) (void)syscall(SYS_pidfd_send_signal, worker, SIGKILL, NULL, 0);
+  close(death[1]);
+  close(sv[0]);
+  if (worker >= 0 && w != W_DONE && !gone(worker, LEND_DIE_MS))
+    *stuck = worker;
+  else if (worker >= 0)
+    close(worker);
+  return w;
+}
+
+/* Copy a finished helper's names into the snapshot's memory. 0 or -ENOMEM. */
+static int take(const struct names_raw *r, struct lent *out) {
+  size_t np = r->passwd.len, ng = r->group.len;
+  int rc = 0;
+  /* Cut at the bound: the last line may be any prefix of an entry, so it is none */
+  if (np > PSNAP_ETC_MAX)
+    for (np = PSNAP_ETC_MAX; np > 0 && r->passwd.p[np - 1] != '\n';) np--;
+  if (ng > PSNAP_ETC_MAX)
+    for (ng = PSNAP_ETC_MAX; ng > 0 && r->group.p[ng - 1] != '\n';) ng--;
+  rc = psnap_idtab_parse(&out->pw, np ? r->passwd.p : "", np);
+  if (rc == 0) rc = psnap_idtab_parse(&out->gr, ng ? r->group.p : "", ng);
+  size_t nt = r->tty.len / sizeof(struct ttyname);
+  if (rc == 0 && nt) {
+    out->tty = psnap_malloc(nt * sizeof *out->tty);
     if (!out->tty)
       rc = -ENOMEM;
     else {
-      memcpy(out->tty, m->tty, m->ntty * sizeof *out->tty);
-      out->ntty = m->ntty;
+      memcpy(out->tty, r->tty.p, nt * sizeof *out->tty);
+      out->ntty = nt;
     }
   }
   if (rc < 0) return rc;
@@ -484,82 +538,103 @@ static int take(const struct shared *m, struct lent *out) {
   return 0;
 }
 
+/* Wait, under mu, until e leaves L_FLIGHT, the deadline passes or the query is interrupted. W_*. */
+static int wait_flight(struct lending *e, const struct lend_ctl *ctl) {
+  long long until = now_ms() + ctl->deadline_ms;
+  while (e->state == L_FLIGHT) {
+    long long now = now_ms();
+    if (now >= until) return W_LATE;
+    if (interrupted(ctl)) return W_INTR;
+    long long at = now + (until - now < LEND_POLL_MS ? until - now : LEND_POLL_MS);
+    struct timespec ts = {.tv_sec = (time_t)(at / 1000), .tv_nsec = (long)(at % 1000) * 1000000};
+    pthread_cond_timedwait(&cv, &mu, &ts);
+  }
+  return W_DONE;
+}
+
+/* Give up a hold on e; under mu. */
+static void release(struct lending *e) {
+  if (--e->refs == 0 && !e->linked) {
+    raw_free(&e->raw);
+    free(e);
+  }
+}
+
 /*
 ** Borrow the names of namespace key from the root of the process whose
-** /proc directory is xfd, waiting at most deadline_ms. Returns 0 with *out
-** filled (out->ok 1), 0 with out->ok 0 when the names could not be read in
-** time or at all (they stay numbers), or -ENOMEM.
+** /proc directory is xfd, waiting at most ctl->deadline_ms. Returns 0 with
+** *out filled (out->ok 1), 0 with out->ok 0 when the names could not be
+** read in time or at all (they stay numbers), -EINTR when the query was
+** interrupted, or -ENOMEM.
 */
-int lend_names(int xfd, uint64_t key, unsigned what, unsigned deadline_ms, struct lent *out) {
+int lend_names(int xfd, uint64_t key, unsigned what, const struct lend_ctl *ctl, struct lent *out) {
   memset(out, 0, sizeof *out);
-  pthread_once(&atfork_once, atfork);
-  size_t len = mem_len();
-  char *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  struct straggler *me = malloc(sizeof *me); /* taken now: no allocation after a deadline */
-  if (!me || mem == MAP_FAILED) {
-    free(me);
-    if (mem != MAP_FAILED) munmap(mem, len);
-    return -ENOMEM;
-  }
-  /* One helper per namespace: a query that finds one in flight or one that
-     missed its deadline lately answers with numbers */
-  pthread_mutex_lock(&running_mu);
+  pthread_once(&init_once, init);
+  int cancel;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
+  int rc = 0;
+  struct lending *mine = calloc(1, sizeof *mine); /* taken now: no allocation after a deadline */
+  pthread_mutex_lock(&mu);
   reap();
-  struct straggler *r = running;
-  while (r && r->key != key) r = r->next;
-  if (!r) {
-    *me = (struct straggler){.key = key, .pidfd = -1, .retry_ms = LLONG_MAX, .mem = NULL, .next = running};
-    running = me;
+  struct lending *e = list;
+  while (e && e->key != key) e = e->next;
+  if (e && e->state == L_FLIGHT) {
+    /* Another query lends this namespace now: its result is ours */
+    e->refs++;
+    int w = wait_flight(e, ctl);
+    pthread_mutex_unlock(&mu);
+    if (w == W_INTR)
+      rc = -EINTR;
+    else if (w == W_DONE && e->state == L_DONE && e->ok)
+      rc = take(&e->raw, out);
+    pthread_mutex_lock(&mu);
+    release(e);
+    pthread_mutex_unlock(&mu);
+    free(mine);
+    goto out;
   }
-  pthread_mutex_unlock(&running_mu);
-  if (r) {
-    free(me);
-    munmap(mem, len);
-    return 0;
+  if (e || nstuck >= PSNAP_LEND_STUCK || !mine) {
+    /* stuck lately, too many stuck, or no memory: numbers */
+    pthread_mutex_unlock(&mu);
+    rc = mine ? 0 : -ENOMEM;
+    free(mine);
+    goto out;
   }
+  e = mine;
+  *e = (struct lending){.key = key, .state = L_FLIGHT, .refs = 1, .linked = 1, .pidfd = -1, .next = list};
+  list = e;
+  pthread_mutex_unlock(&mu);
 
-  (void)mprotect(mem, page_size(), PROT_NONE); /* below the stack: an overflow faults */
-  struct shared *m = mem_shared(mem);
-  m->xfd = xfd;
-  m->what = what;
-  m->caller = getpid();
-  m->dumpable = prctl(PR_GET_DUMPABLE);
-  int pidfd = -1, rc = 0;
-  long pid = spawn(m, mem + page_size(), &pidfd);
-  if (pid >= 0 && !exited(pidfd, deadline_ms)) {
-    /* Too late: kill it. It may be stuck where no signal reaches (a FUSE
-       request its daemon read and never answers): then a later call reaps
-       it and unmaps its memory, which it may still write when it wakes.
-       Until then, and for PSNAP_LEND_RETRY deadlines, the namespace lends
-       nothing. */
-    (void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-    pthread_mutex_lock(&running_mu);
-    int gone = reaped(pidfd, WNOHANG);
-    me->pidfd = gone ? -1 : pidfd;
-    me->mem = gone ? NULL : mem;
-    me->retry_ms = now_ms() + (long long)PSNAP_LEND_RETRY * deadline_ms;
-    pthread_mutex_unlock(&running_mu);
-    if (gone) {
-      close(pidfd);
-      munmap(mem, len);
-    }
-    return 0;
+  int hrc, stuck;
+  int w = run_helper(xfd, what, ctl, &e->raw, &hrc, &stuck);
+  pthread_mutex_lock(&mu);
+  if (w == W_LATE || stuck >= 0) {
+    /* Too late (or interrupted with the helper stuck): this namespace lends
+       nothing until the helper is gone and PSNAP_LEND_RETRY deadlines passed */
+    e->state = L_STUCK;
+    e->pidfd = stuck;
+    if (stuck >= 0) nstuck++;
+    e->retry_ms = now_ms() + (long long)PSNAP_LEND_RETRY * ctl->deadline_ms;
+    raw_free(&e->raw);
+  } else {
+    e->state = L_DONE;
+    e->ok = w == W_DONE && hrc == 0;
+    detach(e); /* its holders (this query, waiters) free it */
   }
-  if (pid >= 0) {
-    (void)reaped(pidfd, 0);
-    close(pidfd);
-    rc = m->ok ? take(m, out) : 0;
-  } else if (pid == -ENOMEM) {
-    rc = -ENOMEM; /* otherwise no helper (EAGAIN: the process limit): numbers */
-  }
-  pthread_mutex_lock(&running_mu);
-  struct straggler **p = &running;
-  while (*p != me) p = &(*p)->next;
-  *p = me->next;
-  pthread_mutex_unlock(&running_mu);
-  free(me);
-  munmap(mem, len);
+  pthread_cond_broadcast(&cv);
+  pthread_mutex_unlock(&mu);
+  if (w == W_INTR)
+    rc = -EINTR;
+  else if (hrc == -ENOMEM)
+    rc = -ENOMEM;
+  else if (e->state == L_DONE && e->ok)
+    rc = take(&e->raw, out);
+  pthread_mutex_lock(&mu);
+  release(e);
+  pthread_mutex_unlock(&mu);
+out:
   if (rc < 0) lend_free(out);
+  pthread_setcancelstate(cancel, NULL);
   return rc;
 }
 

@@ -10,7 +10,6 @@
 ** number (pts/N) or one walk of the view's /dev.
 */
 #include "snap.h"
-#include "rawsys.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -102,50 +101,6 @@ const char *names_host_group(struct psnap *s, uint32_t gid) {
   return out;
 }
 
-/*
-** Add the character devices at the top of the /dev directory fd (which
-** this takes over) to the table *t of *n names, growing it with
-** grow(ctx, ...) (the snapshot's allocator, or lend.c's fixed table), at
-** most max names. Symlinks are never followed. Raw system calls only (no
-** opendir, no errno, rawsys.h): lend.c's helper runs it in the caller's
-** address space. 0, or -ENOMEM.
-*/
-RAW_CHILD int names_dev_walk(int fd, void *(*grow)(void *, void *, size_t), void *ctx, struct ttyname **t, size_t *n,
-                             size_t max) {
-  if (fd < 0) return 0;
-  size_t cap = *n;
-  int rc = 0;
-  char buf[8192] __attribute__((aligned(8)));
-  long got;
-  while (rc == 0 && *n < max && (got = RAW3(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
-    for (long off = 0; off < got && *n < max;) {
-      const struct dirent64 *de = (const struct dirent64 *)(buf + off);
-      off += de->d_reclen;
-      if (de->d_name[0] == '.' || (de->d_type != DT_CHR && de->d_type != DT_UNKNOWN)) continue;
-      struct stat st;
-      size_t len = raw_len(de->d_name);
-      if (len >= sizeof(*t)->name) continue;
-      if (raw_fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode)) continue;
-      if (*n == cap) {
-        size_t ncap = cap ? cap * 2 : 64;
-        if (ncap > max) ncap = max;
-        void *nt = grow(ctx, *t, ncap * sizeof **t);
-        if (!nt) {
-          rc = -ENOMEM;
-          break;
-        }
-        *t = nt;
-        cap = ncap;
-      }
-      (*t)[*n].rdev = st.st_rdev;
-      raw_copy((*t)[*n].name, de->d_name, len + 1);
-      (*n)++;
-    }
-  }
-  RAW1(SYS_close, fd);
-  return rc;
-}
-
 static void *grow_snapshot(void *ctx, void *p, size_t n) {
   (void)ctx;
   return psnap_realloc(p, n);
@@ -156,8 +111,8 @@ const struct ttyname *names_host_ttys(struct psnap *s, size_t *n) {
   if (!s->have_tty) {
     s->have_tty = 1;
     /* the caller's /dev is trusted; a failure leaves names unknown ("?") */
-    (void)names_dev_walk(open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC), grow_snapshot, NULL, &s->tty, &s->ntty,
-                         SIZE_MAX);
+    (void)lend_dev_walk(open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC), grow_snapshot, NULL, &s->tty, &s->ntty,
+                        SIZE_MAX);
   }
   *n = s->ntty;
   return s->tty;

@@ -665,11 +665,18 @@ int ns_lend(struct psnap *s, struct psnap_err *err) {
   int fd = lender(s);
   int rc = fd == -ENOMEM ? fd : 0;
   if (fd >= 0) {
-    rc = lend_names(fd, s->target.ns, what, s->cfg.deadline_ms ? s->cfg.deadline_ms : PSNAP_DEADLINE_MS, &s->lent);
+    struct lend_ctl ctl = {.deadline_ms = s->cfg.deadline_ms ? s->cfg.deadline_ms : PSNAP_DEADLINE_MS,
+                           .interrupted = s->cfg.interrupted,
+                           .arg = s->cfg.interrupt_arg};
+    rc = lend_names(fd, s->target.ns, what, &ctl, &s->lent);
     close(fd);
   }
   if (rc == -ENOMEM) {
     psnap_seterr(err, ENOMEM, "out of memory");
+    return rc;
+  }
+  if (rc == -EINTR) {
+    psnap_seterr(err, EINTR, "interrupted while pid %lld lent its names", s->target.pid);
     return rc;
   }
   return 0; /* names lent, or none (nobody left to lend them, or too late): numbers */

@@ -82,6 +82,7 @@ enum psnap_src {
 #define PSNAP_IDMAP_MAX 65536u        /* most bytes of a uid_map or gid_map (340 extents) */
 #define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
 #define PSNAP_LEND_RETRY 10           /* deadlines a namespace whose helper missed one lends nothing */
+#define PSNAP_LEND_STUCK 4            /* most helpers of a program stuck at once (then no namespace lends) */
 #define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
 #define PSNAP_SAMPLE_MIN 0.01         /* shortest pcpu_now sample, seconds (one tick at 100 Hz) */
 #define PSNAP_SAMPLE_MAX 60.0         /* longest pcpu_now sample, seconds */
@@ -184,6 +185,10 @@ struct psnap_cfg {
   double sample;              /* PSNAP_SRC_CPUNOW: seconds between two reads (0: polling) */
   struct psnap_cpuhist *hist; /* PSNAP_SRC_CPUNOW without sample: the baseline (NULL: none) */
   int threads;                /* 1: one row per thread (psnap_thread_cols); PSNAP_SRC_THREAD only */
+  /* Polled every 50 ms while a query waits for a container's names:
+     nonzero ends the wait and psnap_open() fails with -EINTR. NULL: never. */
+  int (*interrupted)(void *arg);
+  void *interrupt_arg;
 };
 
 int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err *err);

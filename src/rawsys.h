@@ -76,6 +76,7 @@ static inline long raw_sys(long n, long a, long b, long c, long d, long e, long 
 #define RAW2(n, a, b) raw_sys((n), (long)(a), (long)(b), 0, 0, 0, 0)
 #define RAW3(n, a, b, c) raw_sys((n), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 #define RAW4(n, a, b, c, d) raw_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define RAW6(n, a, b, c, d, e, f) raw_sys((n), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* fstatat() (path "" with AT_EMPTY_PATH: fstat()); 0 or -errno. */
 #if RAW_SYS_INLINE

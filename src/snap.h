@@ -5,7 +5,8 @@
 **   snap.c   the scan: open, the one loop of psnap_next(), close
 **   desc.c   the columns: a value from the current row (psnap_column)
 **   ns.c     views: which processes, in whose pids; the census; targets
-**   lend.c   the names a container lends, read by a helper process
+**   lend.c   the names a container lends, read by a helper program
+**            (helper/lender.c, built apart and carried as bytes; lendproto.h)
 **   names.c  the host's names (NSS, /dev) and terminal lookups
 **   cpunow.c pcpu_now: CPU times of two reads, the polling baseline
 **   procfs.c readers, parsers, the /proc walker, errors (procfs.h)
@@ -16,6 +17,7 @@
 #ifndef PSNAP_SNAP_H
 #define PSNAP_SNAP_H
 
+#include "lendproto.h"
 #include "procfs.h"
 
 #include <sys/types.h>
@@ -48,12 +50,6 @@ enum { IO_RCHAR, IO_WCHAR, IO_READ_BYTES, IO_WRITE_BYTES, IO_SYSCR, IO_SYSCW, IO
 
 /* The namespace links, in PSNAP_SRC_NS_* order. */
 enum { NS_PID, NS_MNT, NS_NET, NS_USER, NS_UTS, NS_IPC, NS_CGROUP, NS__COUNT };
-
-/* A terminal device and its name. */
-struct ttyname {
-  dev_t rdev;
-  char name[48];
-};
 
 /* An id -> name cache for names resolved through NSS on the host. */
 struct namecache {
@@ -195,9 +191,13 @@ int ns_open_view(struct psnap *s, struct psnap_err *err);
 int ns_lend(struct psnap *s, struct psnap_err *err);
 
 /* lend.c: the names a container lends, read beneath the root of the
-   process whose /proc directory is xfd, by a helper process. */
-enum { LEND_IDS = 1, LEND_TTY = 2 };
-int lend_names(int xfd, uint64_t key, unsigned what, unsigned deadline_ms, struct lent *out);
+   process whose /proc directory is xfd, by a helper program. */
+struct lend_ctl {
+  unsigned deadline_ms;          /* how long a query waits for the names */
+  int (*interrupted)(void *arg); /* polled while it waits: nonzero ends the wait (cfg.interrupted) */
+  void *arg;
+};
+int lend_names(int xfd, uint64_t key, unsigned what, const struct lend_ctl *ctl, struct lent *out);
 void lend_free(struct lent *l);
 
 /* names.c: the host's names (NSS, /dev), and a terminal table's lookup */
@@ -205,7 +205,6 @@ const char *names_host_user(struct psnap *s, uint32_t uid);
 const char *names_host_group(struct psnap *s, uint32_t gid);
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
 const char *names_tty(const struct ttyname *t, size_t n, dev_t dev);
-int names_dev_walk(int fd, void *(*grow)(void *, void *, size_t), void *ctx, struct ttyname **t, size_t *n, size_t max);
 
 /* cpunow.c: pcpu_now's baseline, its value, and the polling state */
 int cpunow_open(struct psnap *s);

@@ -55,6 +55,12 @@ done
 for o in "$B"/obj/*.o; do
   [ -e "src/$(basename "$o" .o).c" ] || rm -f "$o"
 done
+# the name-lending helper's bytes (src/lend.c links them; the fuzzers never start it)
+make -s build/lender_blob.c || exit 2
+if stale "$B/lender_blob.o" build/lender_blob.c; then
+  $CC -c -o "$B/lender_blob.o" build/lender_blob.c
+fi
+objs+=("$B/lender_blob.o")
 for n in "$@"; do
   t=$B/fuzz_$n
   src=tests/fuzz/fuzz_$n.c

@@ -177,14 +177,14 @@ if [ "${1:-}" = --self-test ]; then
 fi
 
 step "build: the tests' helpers and build/test_unit (make), then $OUT/ps.so, test_unit, oom"
-make -s deps-test all helpers build/test_unit || { echo "asan: make failed" >&2; exit 2; }
+make -s deps-test all helpers build/test_unit build/lender_blob.c || { echo "asan: make failed" >&2; exit 2; }
 # "0.1.0 (asan)": the tests check that ps_version() starts with VERSION
 VER="$(cat VERSION) (asan)"
 # shellcheck disable=SC2086
 $CC $SAN -std=gnu11 -D_GNU_SOURCE -DPSNAP_VERSION="\"$VER\"" -fPIC -fvisibility=hidden -Isrc -shared -Wl,-z,nodelete \
-  -o "$OUT/ps.so" src/*.c ext/*.c $LIBS || { echo "asan: build of $OUT/ps.so failed" >&2; exit 2; }
+  -o "$OUT/ps.so" src/*.c ext/*.c build/lender_blob.c $LIBS || { echo "asan: build of $OUT/ps.so failed" >&2; exit 2; }
 # shellcheck disable=SC2086
-$CC $SAN -std=gnu11 -D_GNU_SOURCE -DPSNAP_VERSION="\"$VER\"" -Isrc -o "$OUT/test_unit" tests/unit/*.c src/*.c \
+$CC $SAN -std=gnu11 -D_GNU_SOURCE -DPSNAP_VERSION="\"$VER\"" -Isrc -o "$OUT/test_unit" tests/unit/*.c src/*.c build/lender_blob.c \
   $LIBS || { echo "asan: build of $OUT/test_unit failed" >&2; exit 2; }
 # shellcheck disable=SC2086
 $CC $SAN -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -o "$OUT/oom" tests/oom/oom.c -lsqlite3 ||
