@@ -99,6 +99,7 @@ for line in sys.stdin:
     op, t0 = cmd["op"], time.monotonic()
     try:
         if op == "load":
+            ext_path = cmd["ext"]
             db = sqlite3.connect(":memory:", check_same_thread=False)
             db.text_factory = lambda b: b.decode("utf-8", "backslashreplace")
             db.enable_load_extension(True)
@@ -142,6 +143,10 @@ for line in sys.stdin:
             if sc.seccomp_load(ctypes.c_void_p(ctx)) < 0:
                 raise OSError("seccomp_load")
             res = ["ok", None]
+        elif op == "py":  # run CODE with db and the extension's path; it sets out
+            g = {"db": db, "ext": ext_path, "out": None}
+            exec(cmd["code"], g)
+            res = ["ok", g["out"]]
         elif op == "exit":
             print(json.dumps({"res": ["ok", None], "secs": 0.0}), flush=True)
             sys.exit(0)

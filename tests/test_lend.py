@@ -1,0 +1,300 @@
+"""The name-lending helper (src/lend.c, src/helper/lender.c): what it costs
+the program that loads the extension, and what a container can make that
+program pay, tried as a hostile container and as odd host programs would.
+
+  core       a program whose seccomp filter kills on openat2, with core
+             dumps on: the helper dies of it, and no core file is written
+             (the helper's address space is its own, not dumpable, and it
+             has RLIMIT_CORE 0); a control process does dump a core there
+  dumpable   a thread that makes the program not dumpable while another
+             thread lends names: the program stays not dumpable
+  together   two threads querying one container at once: every answer has
+             the names (the second query waits for the first one's helper)
+  interrupt  sqlite3_interrupt() during a wait for a FUSE that never
+             answers ends the query within 100 ms (plus the machine's own
+             scheduling, measured), with SQLITE_INTERRUPT
+  pile-up    separate programs querying a container whose FUSE /etc never
+             answers leave one stuck helper, not one each (a FUSE
+             connection with requests waiting is not read); one program
+             querying more such containers than PSNAP_LEND_STUCK has at
+             most that many stuck, and its descriptors stay bounded
+  overlay    a sysfs file seen through an overlay as /etc/passwd is not
+             lent (its content would name uid 0); an overlay over a tmpfs
+             still lends
+
+Each needs root (it skips otherwise), FUSE tests the fusehang helper.
+"""
+import contextlib
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+import lib
+from lib import require_root
+from test_container import container
+from test_trust import (DEADLINE, Driver, Q, check_numeric_rows, deadline, fuse_waiters, hang_fuse, helpers, in_ns,
+                        kill, slack_for, state)
+
+PSNAP_LEND_STUCK = 4  # src/psnap.h
+
+
+def psnap_h_value(name):
+    with open(os.path.join(lib.ROOT, "src", "psnap.h")) as f:
+        m = re.search(rf"#define {name} (\d+)", f.read())
+    return int(m.group(1))
+
+
+def named(rows):
+    """The user names of ps(X) rows (Q's fourth column)."""
+    return {r[3] for r in rows}
+
+
+# ---------------------------------------------------------------------------
+
+
+def test_a_helper_killed_by_the_program_s_seccomp_filter_dumps_no_core():
+    require_root()
+    pattern_file = "/proc/sys/kernel/core_pattern"
+    with open(pattern_file) as f:
+        old = f.read().rstrip("\n")
+    with container() as c, tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o1777)
+        try:
+            with open(pattern_file, "w") as f:
+                f.write(f"{tmp}/core.%p.%e")
+            # Control: a process killed by a core-dumping signal here leaves a core
+            subprocess.run(["/usr/bin/python3", "-c",
+                            "import os, resource, signal\n"
+                            "resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2)\n"
+                            "os.kill(os.getpid(), signal.SIGSYS)"], check=False)
+            cores = lib.wait_for(lambda: os.listdir(tmp), timeout=5, what="the control's core file")
+            for k in cores:
+                os.unlink(os.path.join(tmp, k))
+            d = Driver()
+            r = d.call("py", code="import resource\n"
+                                  "resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2)\n"
+                                  "secret = b'hunter2-' * 4096\n")
+            assert r["res"][0] == "ok", r
+            assert named(d.rows(Q, c.init)) >= {"root", "someone"}, "names not lent before the filter"
+            r = d.call("py", code="import ctypes\n"
+                                  "sc = ctypes.CDLL('libseccomp.so.2', use_errno=True)\n"
+                                  "sc.seccomp_init.restype = ctypes.c_void_p\n"
+                                  "ctx = sc.seccomp_init(0x7fff0000)\n"  # SCMP_ACT_ALLOW
+                                  "nr = sc.seccomp_syscall_resolve_name(b'openat2')\n"
+                                  "assert sc.seccomp_rule_add(ctypes.c_void_p(ctx), 0x80000000, nr, 0) == 0\n"  # KILL_PROCESS
+                                  "assert sc.seccomp_load(ctypes.c_void_p(ctx)) == 0\n")
+            assert r["res"][0] == "ok", f"seccomp filter: {r['res']}"
+            rows = d.rows(Q, c.init)
+            problems = check_numeric_rows(c, rows, "with the helper killed by the program's filter")
+            time.sleep(1.0)  # a core is written as the helper dies, before the query returns
+            left = os.listdir(tmp)
+            if left:
+                sizes = {k: os.path.getsize(os.path.join(tmp, k)) for k in left}
+                problems.append(f"core files written: {sizes}")
+            assert d.p.poll() is None, "the program died"
+            assert not problems, "\n  ".join(problems)
+            assert d.exit() == 0
+        finally:
+            with open(pattern_file, "w") as f:
+                f.write(old)
+
+
+def test_a_thread_that_makes_the_program_not_dumpable_while_another_lends_keeps_it_so():
+    require_root()
+    with container() as c:
+        d = Driver()
+        code = f'''
+import ctypes, random, sqlite3, threading, time
+libc = ctypes.CDLL(None)
+stop = False
+errors = []
+def lend():
+    db2 = sqlite3.connect(":memory:")
+    db2.enable_load_extension(True)
+    db2.load_extension(ext)
+    while not stop:
+        try:
+            db2.execute("SELECT count(user) FROM ps(?)", ({c.init},)).fetchall()
+        except sqlite3.Error as e:
+            errors.append(str(e))
+t = threading.Thread(target=lend)
+t.start()
+undone = 0
+for i in range(200):
+    libc.prctl(4, 1, 0, 0, 0)
+    time.sleep(random.random() * 0.002)
+    libc.prctl(4, 0, 0, 0, 0)
+    time.sleep(0.003)
+    undone += libc.prctl(3, 0, 0, 0, 0) != 0
+stop = True
+t.join()
+libc.prctl(4, 1, 0, 0, 0)
+out = [undone, errors[:3]]
+'''
+        r = d.call("py", code=code, timeout=120)
+        assert r["res"][0] == "ok", r
+        undone, errors = r["res"][1]
+        assert not errors, f"queries failed: {errors}"
+        assert undone == 0, f"the program became dumpable again in {undone} of 200 trials"
+        assert d.exit() == 0
+
+
+def test_two_threads_querying_one_container_at_once_both_get_names():
+    require_root()
+    with container() as c:
+        d = Driver()
+        code = f'''
+import sqlite3, threading
+res = []
+def run():
+    db2 = sqlite3.connect(":memory:")
+    db2.enable_load_extension(True)
+    db2.load_extension(ext)
+    for _ in range(150):
+        res.append(tuple(sorted({{r[0] for r in db2.execute("SELECT user FROM ps(?)", ({c.init},))}})))
+ts = [threading.Thread(target=run) for _ in range(2)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+out = res
+'''
+        r = d.call("py", code=code, timeout=300)
+        assert r["res"][0] == "ok", r
+        res = r["res"][1]
+        numeric = [u for u in res if any(n.isdigit() for n in u)]
+        print(f"  {len(res)} answers, {len(numeric)} with numbers")
+        assert len(res) == 300, f"{len(res)} answers"
+        assert not numeric, f"{len(numeric)} of {len(res)} answers show numbers: {numeric[:3]}"
+        assert d.exit() == 0
+
+
+def test_sqlite3_interrupt_ends_a_wait_for_names_within_100_ms():
+    require_root()
+    with container() as c:
+        d = Driver()
+        base = d.sql(Q, c.init)["secs"]
+        fuse = hang_fuse(c.init, "/etc")
+        try:
+            ok, v = deadline(d, 20)
+            assert ok, v
+            code = f'''
+import sqlite3, threading, time
+t_int = []
+def stop():
+    time.sleep(0.5)
+    t_int.append(time.monotonic())
+    db.interrupt()
+threading.Thread(target=stop).start()
+err = None
+try:
+    db.execute("SELECT user FROM ps(?)", ({c.init},)).fetchall()
+except sqlite3.Error as e:
+    err = str(e)
+t_end = time.monotonic()
+time.sleep(0.01)
+out = [err, (t_end - t_int[0]) if t_int else None]
+'''
+            r = d.call("py", code=code, timeout=30)
+            assert r["res"][0] == "ok", r
+            err, after = r["res"][1]
+            bound = 0.1 + slack_for(base)
+            print(f"  ended {after if after is None else round(after, 3)} s after sqlite3_interrupt "
+                  f"(bound {bound:.3f} s: 0.1 s + scheduling slack): {err}")
+            assert after is not None, f"the query ended before it was interrupted: {err}"
+            assert err and "interrupt" in err, f"the query did not fail as interrupted: {err!r}"
+            assert after <= bound, f"it took {after:.3f} s after sqlite3_interrupt, bound {bound:.3f} s"
+        finally:
+            kill(fuse)
+        assert d.exit() == 0
+
+
+@contextlib.contextmanager
+def fusectl():
+    """/sys/fs/fuse/connections mounted (mounted here if it was not)."""
+    path = "/sys/fs/fuse/connections"
+    mounted = False
+    if not os.path.ismount(path):
+        subprocess.run(["mount", "-t", "fusectl", "none", path], check=True)
+        mounted = True
+    try:
+        yield path
+    finally:
+        if mounted:
+            subprocess.run(["umount", path], check=False)
+
+
+def lend_helpers_in_fuse(c_init=None):
+    """Every ps-lend process waiting on a FUSE request (state D)."""
+    out = set()
+    for e in os.listdir("/proc"):
+        if not e.isdigit():
+            continue
+        try:
+            with open(f"/proc/{e}/cmdline", "rb") as f:
+                if not f.read().startswith(b"ps-lend\0"):
+                    continue
+        except OSError:
+            continue
+        if state(int(e)) == "D":
+            out.add(int(e))
+    return out
+
+
+def test_programs_querying_a_container_whose_fuse_etc_never_answers_leave_one_stuck_helper():
+    require_root()
+    with fusectl(), container() as c:
+        before = lend_helpers_in_fuse()
+        fuse = hang_fuse(c.init, "/etc", read=True)
+        try:
+            secs = []
+            for i in range(5):
+                d = Driver()
+                deadline(d, DEADLINE)
+                r = d.sql(Q, c.init, timeout=DEADLINE + 10)
+                assert r["res"][0] == "ok", r
+                problems = check_numeric_rows(c, r["res"][1], f"program {i}")
+                assert not problems, problems
+                secs.append(round(r["secs"], 3))
+                assert d.exit() == 0
+            stuck = lib.wait_for(lambda: lend_helpers_in_fuse() - before, timeout=5,
+                                 what="the first program's helper stuck in FUSE")
+            time.sleep(0.5)
+            stuck = lend_helpers_in_fuse() - before
+            print(f"  query times {secs}; stuck helpers {sorted(stuck)}")
+            assert len(stuck) == 1, f"{len(stuck)} helpers stuck in FUSE after 5 programs, want 1"
+            assert max(secs[1:]) < DEADLINE, f"programs after the first waited for the deadline: {secs}"
+        finally:
+            kill(fuse)
+
+
+def test_one_program_holds_at_most_psnap_lend_stuck_stuck_helpers():
+    require_root()
+    limit = psnap_h_value("PSNAP_LEND_STUCK")
+    n = limit + 2
+    with contextlib.ExitStack() as stack:
+        cs = [stack.enter_context(container()) for _ in range(n)]
+        d = Driver()
+        deadline(d, DEADLINE)
+        fuses = []
+        try:
+            for c in cs:
+                fuses.append(hang_fuse(c.init, "/etc", read=True))
+            fds_before = len(os.listdir(f"/proc/{d.pid}/fd"))
+            r = d.call("py", code="import resource\nresource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))\n")
+            assert r["res"][0] == "ok", r
+            for c in cs:
+                r = d.sql(Q, c.init, timeout=DEADLINE + 10)
+                assert r["res"][0] == "ok", f"ps({c.init}): {r['res']}"
+            time.sleep(0.5)
+            stuck = {k for k, s in fuse_waiters(d.pid).items() if s == "D"}
+            fds_after = len(os.listdir(f"/proc/{d.pid}/fd"))
+            print(f"  {n} containers: {len(stuck)} helpers stuck; the program's descriptors {fds_before} -> "
+                  f"{fds_after}")
+            assert 1 <= len(stuck) <= limit, f"{len(stuck)} stuck helpers, want 1 to {limit}"
+            assert fds_after - fds_before <= limit, f"descriptors grew by {fds_after - fds_before}"
+            assert d.p.poll() is None
+        finally:
+            for f in fuses:
+                kill(f)
+        assert d.exit() == 0
