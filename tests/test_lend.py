@@ -298,3 +298,65 @@ def test_one_program_holds_at_most_psnap_lend_stuck_stuck_helpers():
             for f in fuses:
                 kill(f)
         assert d.exit() == 0
+
+
+def overlay_file_over_etc_passwd(c, lower_dir, name, tmp):
+    """Mount a read-only overlay of LOWER_DIR (and an empty dir) under TMP on
+    the host, and bind its file NAME over container C's /etc/passwd."""
+    empty, merged = os.path.join(tmp, "empty"), os.path.join(tmp, "merged")
+    os.makedirs(empty, exist_ok=True)
+    os.makedirs(merged, exist_ok=True)
+    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower_dir}:{empty}", merged], check=True)
+    path = os.path.join(merged, name)
+    in_ns(c, f'''
+fd = tree({path!r})
+enter()
+attach(fd, "/etc/passwd")
+''')
+    return merged
+
+
+def test_a_sysfs_file_seen_through_an_overlay_is_not_lent():
+    require_root()
+    alias = "/sys/devices/virtual/net/lo/ifalias"
+    with open(alias) as f:
+        old = f.read().rstrip("\n")
+    tmp = tempfile.mkdtemp(prefix="hx-lend-ovl-")
+    merged = None
+    try:
+        # a tmpfs layer: lent, as engines' overlays are
+        with container() as c:
+            lower = os.path.join(tmp, "lower")
+            os.makedirs(lower)
+            subprocess.run(["mount", "-t", "tmpfs", "tmpfs", lower], check=True)
+            try:
+                with open(os.path.join(lower, "passwd"), "w") as f:
+                    f.write("hx-ovl-root:x:0:0::/:/bin/sh\n")
+                merged = overlay_file_over_etc_passwd(c, lower, "passwd", os.path.join(tmp, "t"))
+                d = Driver()
+                got = {r[0]: r[2] for r in d.rows("SELECT hpid, uid, user FROM ps(?)", c.init)}
+                assert got.get(c.init) == "hx-ovl-root", f"an overlay over tmpfs lends nothing: {got}"
+                assert d.exit() == 0
+            finally:
+                subprocess.run(["umount", "-l", merged or lower], check=False)
+                subprocess.run(["umount", "-l", lower], check=False)
+        # a sysfs layer whose file reads as a passwd line
+        with container() as c:
+            with open(alias, "w") as f:
+                f.write("hx-sysfs-root:x:0:0::/:/bin/sh")
+            with open(alias) as f:
+                assert f.read().startswith("hx-sysfs-root:"), "ifalias did not take the line"
+            merged = overlay_file_over_etc_passwd(c, os.path.dirname(alias), "ifalias", os.path.join(tmp, "s"))
+            with open(f"/proc/{c.init}/root/etc/passwd") as f:
+                assert f.read().startswith("hx-sysfs-root:"), "the overlay's sysfs file is not the container's passwd"
+            d = Driver()
+            got = {r[0]: r[2] for r in d.rows("SELECT hpid, uid, user FROM ps(?)", c.init)}
+            assert got.get(c.init) != "hx-sysfs-root", f"a sysfs file was lent as /etc/passwd: {got}"
+            assert got.get(c.init) == "0", f"uid 0: {got.get(c.init)!r}, want the number (nothing lent)"
+            assert d.exit() == 0
+    finally:
+        if merged:
+            subprocess.run(["umount", "-l", merged], check=False)
+        with open(alias, "w") as f:
+            f.write(old)
+        subprocess.run(["rm", "-rf", tmp], check=False)
