@@ -56,10 +56,9 @@ readme: deps
 
 # -z nodelete: a container's helper process that missed its deadline may
 # outlive the connection that loaded the extension, and SQLite dlclose()s
-# the module with that connection; the list that reaps such helpers (and
-# keeps their namespaces from starting another) must stay, and so must the
-# module's code, which a helper sharing the program's address space still
-# runs when it wakes: the loader never unmaps ps.so once it is loaded.
+# the module with that connection; the list of such helpers (which keeps
+# their namespaces from starting another, and bounds how many are stuck)
+# must stay: the loader never unmaps ps.so once it is loaded.
 $(B)/ps.so: $(SRC) $(EXT) $(HDR) $(B)/lender_blob.c VERSION | $(B)
 	$(CC) $(CFLAGS) $(WARN) $(DEFS) $(PIC) -Isrc -shared -Wl,-z,nodelete -o $@ $(SRC) $(EXT) $(B)/lender_blob.c $(LIBS)
 

@@ -11,28 +11,30 @@
 **
 **   - it is carried inside the module as bytes (psnap_lender_elf) and
 **     exec'd from a sealed memfd, so no path is searched for it;
-**   - it is started invisibly to the host program: glibc's clone() with
-**     CLONE_VM | CLONE_VFORK, exit signal 0 and a pidfd, every signal
-**     blocked, so no fork handler runs, no SIGCHLD is sent and the host's
-**     wait() never sees it; the child only moves two descriptors into
-**     place and execs (the caller's thread is suspended meanwhile, so even
-**     the C library's errno it shares is not touched under it); where
-**     CLONE_VM is refused (valgrind) it is a copy made without it, which
-**     execs at once too;
+**   - it is started invisibly to the host program: two children made by
+**     glibc's clone() with CLONE_VM | CLONE_VFORK and exit signal 0, every
+**     signal blocked, so no fork handler runs and no SIGCHLD is sent; the
+**     second only moves three descriptors into place and execs (the
+**     caller's thread is suspended meanwhile, so even the C library's errno
+**     it shares is not touched under it), the first exits once it has, so
+**     the helper is an orphan that the host's wait() never sees; where
+**     CLONE_VM is refused (valgrind) the children are copies, which exec at
+**     once too;
 **   - after the exec it makes itself not dumpable, drops every id and
 **     capability and reads its request (helper/lender.c). The host
 **     program's dumpable flag, memory and descriptors are never its;
 **   - the caller opens the lender's root (O_PATH, through its own
-**     /proc/PID/root) and hands it over with one end of a socketpair;
-**     the helper answers on it; the caller waits on the socket and a pidfd
-**     until the deadline, polling every LEND_POLL_MS whether the query was
-**     interrupted (cfg.interrupted: sqlite3_interrupt, Ctrl-C).
+**     /proc/PID/root) and hands it over with one end of a socketpair, on
+**     which the helper answers, and the read end of a pipe whose closing
+**     kills it (the caller done, late, or dead); the caller reads the
+**     socket until the deadline, asking every LEND_POLL_MS whether the
+**     query was interrupted (cfg.interrupted: sqlite3_interrupt, Ctrl-C).
 **
 ** Past the deadline the names stay numbers and the helper is killed. One
 ** stuck in a FUSE request that its daemon never answers cannot die until
-** the daemon does: it holds its own small address space, its two
-** descriptors and no privilege, and the caller keeps its pidfd to reap it
-** later (the module is linked -z nodelete: that list outlives a
+** the daemon does: it holds its own small address space, its three
+** descriptors and no privilege, and the caller keeps its pidfd to know
+** when it is gone (the module is linked -z nodelete: that list outlives a
 ** connection). A namespace whose helper missed its deadline lends nothing
 ** until that helper is gone and PSNAP_LEND_RETRY deadlines have passed;
 ** at most PSNAP_LEND_STUCK helpers of a program are stuck at once: past

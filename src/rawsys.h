@@ -1,18 +1,19 @@
 /*
 ** rawsys.h: system calls that touch no memory of the C library.
 **
-** The helper that reads a container's names (lend.c) may run in a process
-** that shares the caller's address space (CLONE_VM) and so its thread
-** pointer: glibc's wrappers would write errno into the calling thread's
-** TLS while that thread runs on. Everything the helper calls goes through
-** raw_sys() instead, which returns -errno and stores nothing, and copies
-** with raw_copy(), which no compiler turns into a call of memcpy().
+** The program that reads a container's names (helper/lender.c) has no C
+** library: everything it calls goes through raw_sys(), which returns
+** -errno and stores nothing, and copies with raw_copy(), which no compiler
+** turns into a call of memcpy(). The children that start it (lend.c) run
+** in the caller's address space until their exec, with the caller's
+** thread pointer: they use raw_sys() too, so no errno of the caller's is
+** written under it.
 **
 ** RAW_SYS_INLINE is 1 where raw_sys() is a system call instruction
-** (x86_64, aarch64); elsewhere it is glibc's syscall(), safe only in a
-** process of its own, and lend.c copies the caller (fork) instead.
+** (x86_64, aarch64); elsewhere it is glibc's syscall(), and the helper
+** program cannot be built.
 **
-** RAW_CHILD marks the functions the helper runs: no sanitizer
+** RAW_CHILD marks the functions those children run: no sanitizer
 ** instrumentation (its run-time keeps per-thread state in the thread
 ** pointer's TLS too).
 */

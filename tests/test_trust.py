@@ -5,9 +5,9 @@ The rule under test (reference/threat-model.md, STYLE.md): every row and
 every value of ps(X) comes from the caller's own /proc (rows chosen by the
 target's ns/pid inode, container pids from NSpid); the container only lends
 names (/etc/passwd, /etc/group, tty names other than pts/N), read beneath
-/proc/X/root by a helper process (not a thread of the caller: it shares
-the caller's address space where clone3 can give it a stack of its own,
-and is a copy of the caller elsewhere) that blocks every signal, has no
+/proc/X/root by a helper program (not a thread of the caller: a process
+of its own, in an address space of its own, nobody's child of the
+caller's) that blocks every signal, has no
 handler, holds none of the caller's descriptors, opens
 files O_PATH first and reads only regular files not on procfs/sysfs, under
 a per-connection deadline (ps_deadline(), default 2 s): past it the query
@@ -24,8 +24,8 @@ access only.
                (and one that reads requests and never answers, which no
                signal can end): answers within the deadline, no thread
                added to the caller, one stuck helper at most, holding none
-               of the caller's descriptors or privileges (and sharing its
-               address space: no copy), invisible to its wait() and
+               of the caller's descriptors or privileges (in an address
+               space of its own), invisible to its wait() and
                setuid(), reaped once it wakes; SIGKILL still ends the
                caller and a helper that can die; lending leaves the
                program dumpable, without children, SIGCHLD or threads
