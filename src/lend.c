@@ -210,6 +210,7 @@ static void reap(void) {
 struct child_arg {
   int exe, root, sock, death;
   char caller[24]; /* the helper's argv[1]: whose helper it is, for ps(1) users */
+  char path[32];   /* /proc/self/fd/EXE: for an exec that cannot take the descriptor (valgrind's) */
   char *stack;     /* the second child's stack (top) */
 };
 
@@ -232,6 +233,9 @@ RAW_CHILD static int exec_child(void *p) {
   RAW3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   const char *argv[] = {"ps-lend", a->caller, NULL}, *envp[] = {NULL};
   RAW6(SYS_execveat, a->exe, "", argv, envp, AT_EMPTY_PATH, 0);
+  /* valgrind runs execveat() by the path that /proc/self/fd gives, which a
+     memfd's is not; the magic link itself opens */
+  RAW3(SYS_execve, a->path, argv, envp);
   return 127;
 }
 
@@ -287,6 +291,7 @@ static int spawn(int root, int sock, int death) {
   char stack[2 * LEND_CHILD_STACK] __attribute__((aligned(16)));
   struct child_arg a = {.exe = exe, .root = root, .sock = sock, .death = death, .stack = stack + LEND_CHILD_STACK};
   snprintf(a.caller, sizeof a.caller, "%d", (int)getpid());
+  snprintf(a.path, sizeof a.path, "/proc/self/fd/%d", exe);
   /* Every signal blocked in the children (no handler of the program can
      run in them); the raw call blocks the two that glibc keeps for itself */
   uint64_t all = ~0ULL, old;
