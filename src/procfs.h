@@ -165,6 +165,22 @@ int psnap_capnames_init(struct psnap_capnames *cn);
 /* Format a mask: "full", "none", or sorted names joined by ','. */
 size_t psnap_caps_format(const struct psnap_capnames *cn, uint64_t mask, char *out, size_t cap);
 
+/*
+** UTF-8 (utf8.c): the Unicode standard's well-formed sequences (no overlong
+** forms, no surrogates, nothing above U+10FFFF), and repair by U+FFFD, one
+** per maximal subpart of an ill-formed sequence (as Python's
+** bytes.decode('utf-8', 'replace') and WHATWG's decoder do).
+**   psnap_utf8_next: the sequence at p (n > 0): its length 1..4 with *cp
+**     set when well-formed, else minus its maximal subpart's length (-1..-3)
+**   psnap_utf8_valid: the length of the longest well-formed prefix (n: all)
+**   psnap_utf8_repaired_len, psnap_utf8_repair: the repaired text's length,
+**     and the text itself written into out (that many bytes, no NUL)
+*/
+int psnap_utf8_next(const unsigned char *p, size_t n, unsigned *cp);
+size_t psnap_utf8_valid(const char *s, size_t n);
+size_t psnap_utf8_repaired_len(const char *s, size_t n);
+size_t psnap_utf8_repair(const char *s, size_t n, char *out);
+
 /* The name of a system call of the native architecture (libseccomp). */
 size_t psnap_syscall_name(long nr, char *out, size_t cap);
 

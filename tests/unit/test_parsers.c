@@ -373,6 +373,8 @@ static void test_lazy(void) {
 
 /* tests/unit/test_fds.c: fds.c and sockets.c, through this file's check() */
 void test_fds(void (*check)(int cond, const char *name));
+/* tests/unit/test_utf8.c: utf8.c, the same way */
+void test_utf8(void (*check)(int cond, const char *name));
 
 int main(void) {
   test_stat();
@@ -387,6 +389,7 @@ int main(void) {
   test_readfd();
   test_lazy();
   test_fds(check);
+  test_utf8(check);
   printf("1..%d\n", n_test);
   return n_fail ? 1 : 0;
 }
