@@ -137,7 +137,7 @@ static int descColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
   case D_PROCPS: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_PROCPS)); return SQLITE_OK;
   case D_HIDDEN: sqlite3_result_int(ctx, !!(d->flags & PSNAP_F_HIDDEN)); return SQLITE_OK;
   }
-  if (t) sqlite3_result_text(ctx, t, -1, SQLITE_STATIC);
+  if (t) ps_result_text(ctx, t, strlen(t));
   return SQLITE_OK;
 }
 

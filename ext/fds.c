@@ -331,7 +331,7 @@ static int fdsNext(sqlite3_vtab_cursor *cur) {
 static int fdsEof(sqlite3_vtab_cursor *cur) { return ((fds_cursor *)cur)->eof; }
 
 static void result_text(sqlite3_context *ctx, const char *s, size_t n) {
-  if (s) sqlite3_result_text64(ctx, s, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (s) ps_result_text(ctx, s, n);
 }
 static void result_int(sqlite3_context *ctx, long long v, int null_below_zero) {
   if (!null_below_zero || v >= 0) sqlite3_result_int64(ctx, v);

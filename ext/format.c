@@ -19,13 +19,16 @@
 ** of a valid UTF-8 sequence (a stray continuation byte, a truncated
 ** sequence, an overlong form, a surrogate, anything above U+10FFFF). Every
 ** other character is kept as it is, so the result prints on one line and
-** sends no escape sequence to a terminal. NULL gives NULL; a number or a
+** sends no escape sequence to a terminal, and is well-formed UTF-8 (the
+** rules of src/utf8.c, which the tables' text follows too). NULL gives NULL; a number or a
 ** blob is read as its text. (ps itself prints a newline in a command line
 ** as a space, before this step: sql/ps_ef.sql does that too.)
 */
 #include "ps.h"
 
 #include <string.h>
+
+#include "procfs.h"
 
 /* The argument as whole seconds, or -1 after reporting an error. */
 static sqlite3_int64 seconds(sqlite3_context *ctx, sqlite3_value *v, const char *fn) {
@@ -71,33 +74,6 @@ static void fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 /*
-** The length of the valid UTF-8 sequence at p (n bytes left), 0 when the
-** byte at p does not start one. RFC 3629: no overlong forms, no surrogates
-** (U+D800-U+DFFF), nothing above U+10FFFF. *cp gets the code point.
-*/
-static size_t utf8_seq(const unsigned char *p, size_t n, unsigned *cp) {
-  unsigned c = p[0];
-  if (c < 0x80) {
-    *cp = c;
-    return 1;
-  }
-  /* 0x80-0xbf continue a sequence, 0xc0 and 0xc1 only start overlong
-     forms, 0xf5-0xff start nothing */
-  if (c < 0xc2 || c > 0xf4) return 0;
-  size_t len = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-  unsigned min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-  c &= 0x7fu >> len;
-  if (len > n) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((p[i] & 0xc0) != 0x80) return 0;
-    c = c << 6 | (p[i] & 0x3f);
-  }
-  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
-  *cp = c;
-  return len;
-}
-
-/*
 ** ps_printable(text): the text with control characters and invalid UTF-8
 ** replaced by '?', one '?' per character or per invalid byte (as ps's
 ** escape_str does), so that a hostile command line cannot break a line of
@@ -117,17 +93,17 @@ static void fn_printable(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   size_t o = 0;
   for (size_t i = 0; i < n;) {
     unsigned cp;
-    size_t len = utf8_seq(in + i, n - i, &cp);
-    if (len == 0) {
-      out[o++] = '?';
+    int len = psnap_utf8_next(in + i, n - i, &cp);
+    if (len < 0) {
+      out[o++] = '?'; /* one per byte, not per maximal subpart: as ps */
       i++;
     } else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
       out[o++] = '?';
-      i += len;
+      i += (size_t)len;
     } else {
-      memcpy(out + o, in + i, len);
-      o += len;
-      i += len;
+      memcpy(out + o, in + i, (size_t)len);
+      o += (size_t)len;
+      i += (size_t)len;
     }
   }
   out[o] = '\0';

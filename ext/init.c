@@ -10,6 +10,13 @@
 ** `ps_sockets` (ext/fds.c), the functions
 ** ps_etime(), ps_cputime() and ps_printable() (ext/format.c), and ps_version().
 ** The loader finds sqlite3_ps_init from the file name ps.so.
+**
+** Every TEXT value of these tables and functions is well-formed UTF-8:
+** the tables' text goes through ps_result_text() (ext/values.c), which
+** replaces each ill-formed sequence by U+FFFD; the raw bytes are the
+** HIDDEN BLOB columns named <column>_raw. The functions make their text
+** themselves: digits and ':' (ps_etime, ps_cputime), the version, and
+** ps_printable's '?' for every byte that is not valid UTF-8.
 */
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
@@ -18,6 +25,7 @@ SQLITE_EXTENSION_INIT1
 #include "psnap.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #ifndef PSNAP_VERSION
 #define PSNAP_VERSION "unknown"
@@ -26,7 +34,7 @@ SQLITE_EXTENSION_INIT1
 /* ps_version(): the version of this build, from VERSION and git. */
 static void ps_version(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc, (void)argv;
-  sqlite3_result_text(ctx, PSNAP_VERSION, -1, SQLITE_STATIC);
+  ps_result_text(ctx, PSNAP_VERSION, strlen(PSNAP_VERSION));
 }
 
 /* The library allocates through SQLite, so SQLITE_CONFIG_MALLOC sees it all.

@@ -133,10 +133,10 @@ static int nsColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col) {
     if (r->ns_user) sqlite3_result_int64(ctx, (sqlite3_int64)r->ns_user);
     break;
   case N_COMM:
-    if (r->pid > 0) sqlite3_result_text(ctx, r->comm, -1, SQLITE_TRANSIENT);
+    if (r->pid > 0) ps_result_text(ctx, r->comm, strlen(r->comm));
     break;
   case N_CGROUP:
-    if (r->cgroup) sqlite3_result_text(ctx, r->cgroup, -1, SQLITE_TRANSIENT);
+    if (r->cgroup) ps_result_text(ctx, r->cgroup, strlen(r->cgroup));
     break;
   }
   return SQLITE_OK;

@@ -284,7 +284,7 @@ static int psColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   switch (v.type) {
   case PSNAP_INT: sqlite3_result_int64(ctx, v.i); break;
   case PSNAP_REAL: sqlite3_result_double(ctx, v.r); break;
-  case PSNAP_TEXT: sqlite3_result_text64(ctx, v.s, v.n, SQLITE_TRANSIENT, SQLITE_UTF8); break;
+  case PSNAP_TEXT: ps_result_text(ctx, v.s, v.n); break;
   case PSNAP_NULL: break;
   }
   return SQLITE_OK;

@@ -17,7 +17,9 @@ int ps_register_format(sqlite3 *db);
 int ps_register_namespaces(sqlite3 *db);
 int ps_register_fds(sqlite3 *db);
 
-/* ext/values.c: constraint values as xFilter reads them */
+/* ext/values.c: text as well-formed UTF-8, raw bytes as a blob; constraint values as xFilter reads them */
+void ps_result_text(sqlite3_context *ctx, const char *s, size_t n);
+void ps_result_blob(sqlite3_context *ctx, const void *p, size_t n);
 char *ps_value_shown(sqlite3_value *v);
 int ps_value_whole(sqlite3_value *v, long long *x);
 int ps_value_each(sqlite3_value *arg, int whole, int (*fn)(void *, sqlite3_value *), void *ctx);

@@ -1,13 +1,65 @@
 /*
-** values.c: the values of constraints as the tables read them in xFilter:
-** a value shown safely in an error message, a value as a whole number, and
+** values.c: values going into and out of SQL.
+**
+** Out: ps_result_text() is the one place where text of the extension
+** becomes an SQL TEXT value, for every table (ps, ps_threads, ps_fds,
+** ps_sockets, ps_namespaces, ps_descriptors). SQLite's TEXT is UTF-8, and
+** the bytes /proc gives are whatever a process chose: prctl(PR_SET_NAME)
+** takes any bytes but NUL, and so do argv, paths and a unix socket's name.
+** Handed over raw, such text makes Python's sqlite3 raise on reading it,
+** and Node and Go each decode it their own way. So every TEXT value is
+** well-formed UTF-8: each ill-formed sequence (a stray or missing
+** continuation byte, an overlong form, a surrogate, anything above
+** U+10FFFF) becomes U+FFFD, one per maximal subpart (the Unicode
+** standard's rule, which WHATWG's decoder and Python's
+** bytes.decode('utf-8', 'replace') follow, so a client can compare exactly;
+** src/utf8.c). Valid text, the common case, costs one validation pass
+** and no copy of ours; repaired text is built in one sqlite3_malloc'ed
+** buffer that SQLite frees.
+**
+** In: the values of constraints as the tables read them in xFilter: a
+** value shown safely in an error message, a value as a whole number, and
 ** each value of an IN list handed over whole (sqlite3_vtab_in).
 **
-** Used by ext/ps.c (ps) and ext/fds.c (ps_fds, ps_sockets).
+** Used by ext/ps.c (ps), ext/fds.c (ps_fds, ps_sockets),
+** ext/namespaces.c and ext/descriptors.c.
 */
 #include "ps.h"
 
 #include <stddef.h>
+#include <string.h>
+
+#include "procfs.h"
+
+/*
+** Set the result to n bytes of text as well-formed UTF-8: as they are
+** when they are, else a copy with each maximal ill-formed subpart
+** replaced by U+FFFD. A NULL s is an empty text (callers test for SQL
+** NULL before). On allocation failure the result is SQLITE_NOMEM.
+*/
+void ps_result_text(sqlite3_context *ctx, const char *s, size_t n) {
+  if (!s) s = "", n = 0;
+  size_t ok = psnap_utf8_valid(s, n);
+  if (ok == n) {
+    sqlite3_result_text64(ctx, s, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+    return;
+  }
+  size_t len = ok + psnap_utf8_repaired_len(s + ok, n - ok);
+  char *out = sqlite3_malloc64(len + 1);
+  if (!out) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  memcpy(out, s, ok);
+  psnap_utf8_repair(s + ok, n - ok, out + ok);
+  out[len] = '\0';
+  sqlite3_result_text64(ctx, out, len, sqlite3_free, SQLITE_UTF8);
+}
+
+/* Set the result to n bytes as a BLOB, exactly (an empty one for n 0). */
+void ps_result_blob(sqlite3_context *ctx, const void *p, size_t n) {
+  sqlite3_result_blob64(ctx, p && n ? p : "", n, SQLITE_TRANSIENT);
+}
 
 /*
 ** A value as it may appear in an error message: blobs as x'..' in hex,
