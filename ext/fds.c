@@ -22,7 +22,8 @@
 **     flags TEXT,      -- fdinfo flags: O_RDWR|O_NONBLOCK|O_CLOEXEC (O_LARGEFILE left out)
 **     mnt_id INTEGER,  -- fdinfo mnt_id (/proc/PID/mountinfo's first field)
 **     deleted INTEGER, -- 1 when the link text ends in " (deleted)"
-**     pidns INTEGER HIDDEN
+**     pidns INTEGER HIDDEN,
+**     target_raw BLOB HIDDEN -- target's exact bytes
 **   );
 **   CREATE TABLE ps_sockets(
 **     pid INTEGER, hpid INTEGER, fd INTEGER, -- as in ps_fds
@@ -37,8 +38,14 @@
 **     remote_port INTEGER,
 **     path TEXT,           -- unix: the bound path; '@' starts an abstract name
 **     ns_net INTEGER,      -- inode of the network namespace whose tables list the socket
-**     pidns INTEGER HIDDEN
+**     pidns INTEGER HIDDEN,
+**     path_raw BLOB HIDDEN -- path's exact bytes, as /proc/PID/net/unix lists them
 **   );
+**
+** Every TEXT value is UTF-8 (ps_result_text, ext/values.c): a path with
+** bytes that are not becomes text with U+FFFD for each invalid sequence;
+** target_raw and path_raw keep the bytes exactly (an abstract name's NULs
+** read '@' in both, as the kernel lists them).
 **
 ** pidns works as in `ps`: NULL (or a pid of the caller's own PID namespace)
 ** lists the host's processes; X lists the PID namespace of host process X,
@@ -97,7 +104,7 @@
 #define IDX_INFO 0x100
 
 /* The columns of each table: one list, from which the enum and the schema
-   come. Both start with pid, hpid, fd and end with pidns. */
+   come. Both start with pid, hpid, fd; pidns is the first hidden column. */
 #define FD_COLUMNS(X)                                                                                                  \
   X(PID, "pid INTEGER")                                                                                                \
   X(HPID, "hpid INTEGER")                                                                                              \
@@ -109,7 +116,8 @@
   X(FLAGS, "flags TEXT")                                                                                               \
   X(MNT_ID, "mnt_id INTEGER")                                                                                          \
   X(DELETED, "deleted INTEGER")                                                                                        \
-  X(PIDNS, "pidns INTEGER HIDDEN")
+  X(PIDNS, "pidns INTEGER HIDDEN")                                                                                     \
+  X(TARGET_RAW, "target_raw BLOB HIDDEN")
 #define SOCK_COLUMNS(X)                                                                                                \
   X(PID, "pid INTEGER")                                                                                                \
   X(HPID, "hpid INTEGER")                                                                                              \
@@ -124,7 +132,8 @@
   X(REMOTE_PORT, "remote_port INTEGER")                                                                                \
   X(PATH, "path TEXT")                                                                                                 \
   X(NS_NET, "ns_net INTEGER")                                                                                          \
-  X(PIDNS, "pidns INTEGER HIDDEN")
+  X(PIDNS, "pidns INTEGER HIDDEN")                                                                                     \
+  X(PATH_RAW, "path_raw BLOB HIDDEN")
 #define FD_ENUM(id, decl) F_##id,
 #define SOCK_ENUM(id, decl) S_##id,
 #define DECL(id, decl) ", " decl
@@ -347,6 +356,9 @@ static void fd_column(fds_cursor *c, sqlite3_context *ctx, int col) {
     break;
   }
   case F_TARGET: result_text(ctx, d->target, d->target_len); break;
+  case F_TARGET_RAW:
+    if (d->target) ps_result_blob(ctx, d->target, d->target_len);
+    break;
   case F_INODE:
     if (d->inode) sqlite3_result_int64(ctx, (sqlite3_int64)d->inode);
     break;
@@ -379,6 +391,9 @@ static void sock_column(fds_cursor *c, sqlite3_context *ctx, int col) {
   case S_REMOTE_ADDR: result_text(ctx, s->remote_addr, s->remote_addr ? strlen(s->remote_addr) : 0); break;
   case S_REMOTE_PORT: result_int(ctx, s->remote_port, 1); break;
   case S_PATH: result_text(ctx, s->path, s->path_len); break;
+  case S_PATH_RAW:
+    if (s->path) ps_result_blob(ctx, s->path, s->path_len);
+    break;
   case S_NS_NET:
     if (s->netns) sqlite3_result_int64(ctx, (sqlite3_int64)s->netns);
     break;

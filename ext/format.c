@@ -17,12 +17,16 @@
 ** '?', as ps prints a command line in a UTF-8 locale: the bytes 0x00-0x1f
 ** and 0x7f, the C1 controls U+0080-U+009F, and each byte that is not part
 ** of a valid UTF-8 sequence (a stray continuation byte, a truncated
-** sequence, an overlong form, a surrogate, anything above U+10FFFF). Every
-** other character is kept as it is, so the result prints on one line and
-** sends no escape sequence to a terminal, and is well-formed UTF-8 (the
-** rules of src/utf8.c, which the tables' text follows too). NULL gives NULL; a number or a
-** blob is read as its text. (ps itself prints a newline in a command line
-** as a space, before this step: sql/ps_ef.sql does that too.)
+** sequence, an overlong form, a surrogate, anything above U+10FFFF), and
+** U+FFFD: the tables' text is UTF-8, with U+FFFD where the bytes a process
+** chose were not (ext/values.c), so their invalid bytes print as '?' too,
+** one per ill-formed sequence (ps prints one per byte: a truncated E2 82
+** is "??" there, "?" here; ps_printable(args_raw) would not do, its NULs
+** are control characters). Every other character is kept as it is, so the
+** result prints on one line, sends no escape sequence to a terminal, and
+** is well-formed UTF-8 (src/utf8.c's rules). NULL gives NULL; a number or
+** a blob is read as its text. (ps itself prints a newline in a command
+** line as a space, before this step: sql/ps_ef.sql does that too.)
 */
 #include "ps.h"
 
@@ -74,9 +78,9 @@ static void fn_time(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 }
 
 /*
-** ps_printable(text): the text with control characters and invalid UTF-8
-** replaced by '?', one '?' per character or per invalid byte (as ps's
-** escape_str does), so that a hostile command line cannot break a line of
+** ps_printable(text): the text with control characters, U+FFFD and invalid
+** UTF-8 replaced by '?', one '?' per character or per invalid byte (as
+** ps's escape_str does), so that a hostile command line cannot break a line of
 ** output or reach the terminal as an escape sequence. NULL for NULL.
 */
 static void fn_printable(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -97,7 +101,7 @@ static void fn_printable(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     if (len < 0) {
       out[o++] = '?'; /* one per byte, not per maximal subpart: as ps */
       i++;
-    } else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+    } else if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0xfffd) {
       out[o++] = '?';
       i += (size_t)len;
     } else {

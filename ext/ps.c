@@ -14,13 +14,28 @@
 ** reads every process's command line and the names containers lend, so triggers and
 ** persistent views may not use it; TEMP views may.
 **
-**   CREATE TABLE ps(user TEXT, pid INTEGER, ppid INTEGER, ..., pidns INTEGER HIDDEN)
+**   CREATE TABLE ps(user TEXT, pid INTEGER, ppid INTEGER, ..., syscw INTEGER,
+**     pidns INTEGER HIDDEN, sample REAL HIDDEN, ..., comm_raw BLOB HIDDEN,
+**     args_raw BLOB HIDDEN, exe_raw BLOB HIDDEN, cwd_raw BLOB HIDDEN)
 ** is generated from the registry (src/columns.h): SELECT * FROM
 ** ps_descriptors lists every column, its type, source and meaning.
 ** pidns is HIDDEN: a pid whose PID namespace to list. sample is HIDDEN
 ** too, after it (ps(X, 0.5)): seconds over which pcpu_now measures, one
 ** wait per scan; without it pcpu_now is the use since the connection's
 ** previous scan of pcpu_now (the baseline lives in struct ps_conn).
+**
+** Text is UTF-8: every TEXT value goes through ps_result_text()
+** (ext/values.c), which replaces each invalid sequence by U+FFFD, as
+** Python's bytes.decode('utf-8', 'replace') does. The bytes a process
+** chose itself stay reachable, exactly, as HIDDEN BLOBs after the
+** arguments: comm_raw, args_raw (cmdline as the kernel gives it, NULs
+** included), exe_raw, cwd_raw; ps_threads has comm_raw.
+**   SELECT pid, comm, hex(comm_raw) FROM ps WHERE comm_raw <> CAST(comm AS BLOB);
+**   SELECT pid, cwd FROM ps WHERE cwd LIKE '%' || char(0xfffd) || '%';
+** They come after io in the registry, where colUsed has one bit for all
+** (src/columns.h): each is read on its first use in a row, through the
+** row's directory, so a query reads only the files of the _raw columns it
+** names (and, through that shared bit, io).
 **
 ** pidns = X lists the PID namespace of process X as the container sees it
 ** (its pids, its user names), with the host's view in hpid, huser, huid,
@@ -45,7 +60,7 @@
 **
 **   CREATE TABLE ps_threads(pid, tid, hpid, htid, comm, state, time, pcpu,
 **     pcpu_now, nice, priority, psr, wchan, syscall, voluntary_switches,
-**     involuntary_switches, pidns HIDDEN, sample HIDDEN)
+**     involuntary_switches, pidns HIDDEN, sample HIDDEN, comm_raw HIDDEN)
 ** (types and meanings in src/columns.h, PSNAP_THREAD_COLUMNS). pid and tid
 ** are the view's (a container's: NSpid at its level), hpid and htid the
 ** host's. WHERE pid = X reads only the tasks of process X. time and pcpu
@@ -285,6 +300,7 @@ static int psColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int i) {
   case PSNAP_INT: sqlite3_result_int64(ctx, v.i); break;
   case PSNAP_REAL: sqlite3_result_double(ctx, v.r); break;
   case PSNAP_TEXT: ps_result_text(ctx, v.s, v.n); break;
+  case PSNAP_BLOB: ps_result_blob(ctx, v.s, v.n); break;
   case PSNAP_NULL: break;
   }
   return SQLITE_OK;

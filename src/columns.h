@@ -12,10 +12,18 @@
 ** and the README's column table are all generated from this list.
 **
 ** The order matters past column 62: SQLite's colUsed has one bit (63) for
-** every column from 63 on, so those columns must all need the same single
-** per-process source (the /proc/PID/io group, last) or a query of one of
-** them would read the files of all; and the HIDDEN arguments (pidns,
-** sample) sit below 63. A unit test (tests/unit) checks both.
+** every column from 63 on, so a query of one of them cannot say which.
+** Bit 63 reads one per-process source, the /proc/PID/io group's: the
+** visible columns from 63 on are that group, and nothing else. After it
+** come the HIDDEN <column>_raw BLOBs, the exact bytes of a text column
+** whose bytes a process chooses (its text twin has them as UTF-8, each
+** invalid sequence as U+FFFD: ext/values.c); each has its twin's sources,
+** and bit 63 does not read them: psnap_column() reads a _raw column's
+** file on its first use in a row, through the row's directory (src/desc.c,
+** src/snap.c), so a query pays for exactly the _raw columns it reads. The
+** HIDDEN arguments (pidns, then sample: ps(1234), ps(NULL, 0.5) bind them
+** by position) sit below 63 and before every other hidden column. A unit
+** test (tests/unit) checks all of it.
 */
 #ifndef PSNAP_COLUMNS_H
 #define PSNAP_COLUMNS_H
@@ -89,7 +97,11 @@
   X(READ_BYTES, "read_bytes", "INTEGER", PSNAP_SRC_IO, 0, NULL, "READ", "io read_bytes", "bytes the process caused to be read from storage; NULL unless ptrace-readable", get_read_bytes) \
   X(WRITE_BYTES, "write_bytes", "INTEGER", PSNAP_SRC_IO, 0, NULL, "WRITE", "io write_bytes", "bytes the process caused to be written to storage; NULL unless ptrace-readable", get_write_bytes) \
   X(SYSCR, "syscr", "INTEGER", PSNAP_SRC_IO, 0, NULL, "SYSCR", "io syscr", "read system calls; NULL unless ptrace-readable", get_syscr) \
-  X(SYSCW, "syscw", "INTEGER", PSNAP_SRC_IO, 0, NULL, "SYSCW", "io syscw", "write system calls; NULL unless ptrace-readable", get_syscw)
+  X(SYSCW, "syscw", "INTEGER", PSNAP_SRC_IO, 0, NULL, "SYSCW", "io syscw", "write system calls; NULL unless ptrace-readable", get_syscw) \
+  X(COMM_RAW, "comm_raw", "BLOB", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "RAW COMM", "stat (2)", "comm's exact bytes (comm is their text, each invalid UTF-8 sequence as U+FFFD)", get_comm_raw) \
+  X(ARGS_RAW, "args_raw", "BLOB", PSNAP_SRC_STAT | PSNAP_SRC_CMDLINE, PSNAP_F_HIDDEN, NULL, "RAW ARGS", "cmdline", "the exact bytes of cmdline, NUL-separated as the kernel gives them (each argument NUL-terminated, unless the process rewrote them); empty for kernel threads and zombies", get_args_raw) \
+  X(EXE_RAW, "exe_raw", "BLOB", PSNAP_SRC_EXE, PSNAP_F_HIDDEN, NULL, "RAW EXE", "exe", "exe's exact bytes (the link's text)", get_exe_raw) \
+  X(CWD_RAW, "cwd_raw", "BLOB", PSNAP_SRC_CWD, PSNAP_F_HIDDEN, NULL, "RAW CWD", "cwd", "cwd's exact bytes (the link's text)", get_cwd_raw)
 
 /*
 ** The columns of ps_threads, one row per thread (task), in table order; the
@@ -116,7 +128,8 @@
   X(VOLUNTARY_SWITCHES, "voluntary_switches", "INTEGER", PSNAP_SRC_STATUS, 0, NULL, "VCSW", "status voluntary_ctxt_switches", "times the thread gave up the CPU (blocked, slept)", get_vcsw) \
   X(INVOLUNTARY_SWITCHES, "involuntary_switches", "INTEGER", PSNAP_SRC_STATUS, 0, NULL, "NVCSW", "status nonvoluntary_ctxt_switches", "times the thread was preempted", get_nvcsw) \
   X(PIDNS, "pidns", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "PIDNS", "argument", "a pid whose PID namespace to list (NULL: the caller's)", get_pidns) \
-  X(SAMPLE, "sample", "REAL", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "SAMPLE", "argument", "seconds that pcpu_now measures over, 0.01 to 60 (NULL: since the last scan)", get_sample)
+  X(SAMPLE, "sample", "REAL", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "SAMPLE", "argument", "seconds that pcpu_now measures over, 0.01 to 60 (NULL: since the last scan)", get_sample) \
+  X(COMM_RAW, "comm_raw", "BLOB", PSNAP_SRC_STAT, PSNAP_F_HIDDEN, NULL, "RAW COMM", "stat (2)", "comm's exact bytes (comm is their text, each invalid UTF-8 sequence as U+FFFD)", get_comm_raw)
 /* clang-format on */
 
 #endif

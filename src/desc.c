@@ -39,6 +39,12 @@ static void set_text(struct psnap_value *v, const char *s, size_t n) {
   v->s = s;
   v->n = n;
 }
+/* The exact bytes of a _raw column. */
+static void set_blob(struct psnap_value *v, const char *s, size_t n) {
+  v->type = PSNAP_BLOB;
+  v->s = s ? s : "";
+  v->n = s ? n : 0;
+}
 static void set_str(struct psnap_value *v, const char *s) {
   if (s) set_text(v, s, strlen(s));
 }
@@ -108,10 +114,11 @@ static void get_tty(struct psnap *s, struct psnap_value *v) {
 /*
 ** args: the command line with its NUL separators turned into single spaces
 ** (a trailing NUL dropped); "[comm]" when it is empty, as for kernel
-** threads and zombies.
+** threads and zombies. Made in the scratch buffer: cmdline stays as read,
+** for args_raw.
 */
 static void get_args(struct psnap *s, struct psnap_value *v) {
-  struct psnap_buf *b = &s->b[B_CMDLINE];
+  const struct psnap_buf *b = &s->b[B_CMDLINE];
   size_t n = b->len;
   while (n > 0 && b->p[n - 1] == '\0') n--;
   if (n == 0) {
@@ -123,10 +130,19 @@ static void get_args(struct psnap *s, struct psnap_value *v) {
     set_text(v, s->scratch.p, c + 2);
     return;
   }
-  for (size_t i = 0; i < n; i++)
-    if (b->p[i] == '\0') b->p[i] = ' ';
-  set_text(v, b->p, n);
+  if (scratch(s, n + 1) < 0) return;
+  for (size_t i = 0; i < n; i++) s->scratch.p[i] = b->p[i] ? b->p[i] : ' ';
+  s->scratch.p[n] = '\0';
+  set_text(v, s->scratch.p, n);
 }
+
+/* The _raw columns: the bytes of their text twins, exactly as read. */
+static void get_comm_raw(struct psnap *s, struct psnap_value *v) { set_blob(v, s->st.comm, strlen(s->st.comm)); }
+static void get_args_raw(struct psnap *s, struct psnap_value *v) {
+  set_blob(v, s->b[B_CMDLINE].p, s->b[B_CMDLINE].len);
+}
+static void get_exe_raw(struct psnap *s, struct psnap_value *v) { set_blob(v, s->b[B_EXE].p, s->b[B_EXE].len); }
+static void get_cwd_raw(struct psnap *s, struct psnap_value *v) { set_blob(v, s->b[B_CWD].p, s->b[B_CWD].len); }
 
 static void user_of(struct psnap *s, struct psnap_value *v, uint32_t uid, int host) {
   if (!s->ss.have_ids) return;
@@ -379,8 +395,16 @@ static void get_nvcsw(struct psnap *s, struct psnap_value *v) {
 }
 
 /*
+** A column that the scan does not read for, but psnap_column() on its
+** first use in a row: a HIDDEN column past 62 (a _raw one), which
+** colUsed's bit 63 cannot tell from the io group's (columns.h).
+*/
+static int on_first_use(const struct psnap_desc *cols, int i) { return i >= 63 && (cols[i].flags & PSNAP_F_HIDDEN); }
+
+/*
 ** The value of one column of the current row: 0, or -ENOMEM when memory
-** ran out while making it (the value is then NULL).
+** ran out while making it (the value is then NULL). A column read on
+** first use reads its files now, once per row (snap_load_more).
 */
 int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   memset(v, 0, sizeof *v);
@@ -389,6 +413,8 @@ int psnap_column(struct psnap *s, int col, struct psnap_value *v) {
   const struct psnap_desc *d = &s->cols[col];
   /* per-process sources that failed leave the column NULL */
   unsigned need = d->src & PSNAP_SRC_PER_PROCESS;
+  if ((s->loaded & need) != need && on_first_use(s->cols, col) && snap_load_more(s, need & ~s->loaded) == -ENOMEM)
+    return -ENOMEM;
   if ((s->loaded & need) != need) return 0;
   s->nomem = 0;
   d->get(s, v);
@@ -412,12 +438,13 @@ _Static_assert(PSNAP_TCOL__COUNT <= 63, "every column of ps_threads has its own 
 
 /*
 ** The sources that the columns of a mask need (bit i = column i, as
-** SQLite's colUsed: bit 63 stands for every column from 63 on).
+** SQLite's colUsed: bit 63 stands for every column from 63 on, and reads
+** the sources of those not read on first use: the io group's).
 */
 static unsigned cols_src(const struct psnap_desc *cols, int n, uint64_t mask) {
   unsigned src = PSNAP_SRC_STAT;
   for (int i = 0; i < n; i++)
-    if (mask & (1ull << (i < 63 ? i : 63))) src |= cols[i].src;
+    if (mask & (1ull << (i < 63 ? i : 63)) && !on_first_use(cols, i)) src |= cols[i].src;
   return src;
 }
 unsigned psnap_cols_src(uint64_t mask) { return cols_src(psnap_cols, PSNAP_COL__COUNT, mask); }

@@ -95,9 +95,11 @@ enum psnap_col { PSNAP_COLUMNS(PSNAP_COL_ENUM) PSNAP_COL__COUNT };
 #define PSNAP_TCOL_ENUM(id, ...) PSNAP_TCOL_##id,
 enum psnap_tcol { PSNAP_THREAD_COLUMNS(PSNAP_TCOL_ENUM) PSNAP_TCOL__COUNT };
 
-enum psnap_vtype { PSNAP_NULL, PSNAP_INT, PSNAP_REAL, PSNAP_TEXT };
+enum psnap_vtype { PSNAP_NULL, PSNAP_INT, PSNAP_REAL, PSNAP_TEXT, PSNAP_BLOB };
 
-/* One column value. s points into the snapshot (see the header). */
+/* One column value. s points into the snapshot (see the header); TEXT is
+   the bytes /proc gave, which need not be UTF-8; BLOB (the _raw columns)
+   n bytes exactly. */
 struct psnap_value {
   enum psnap_vtype type;
   long long i;

@@ -96,6 +96,7 @@ int psnap_open(struct psnap **out, const struct psnap_cfg *cfg, struct psnap_err
   s->census = cfg->census;
   s->procfd = -1;
   s->taskfd = -1;
+  s->rowfd = -1;
   /* a row per process, or per thread: chosen once */
   s->cols = cfg->threads ? psnap_thread_cols : psnap_cols;
   s->ncols = cfg->threads ? PSNAP_TCOL__COUNT : PSNAP_COL__COUNT;
@@ -291,6 +292,7 @@ static int read_link(int dirfd, const char *name, struct psnap_buf *b) {
 static int load(struct psnap *s, int pidfd, const char *path, const struct source *src) {
   int rc;
   struct psnap_buf *b = &s->b[src->buf];
+  s->tried |= src->bit;
   if (src->how == READ) {
     int fd = snap_openat(s, pidfd, path, O_RDONLY);
     rc = fd < 0 ? fd : psnap_readproc(fd, b, src->max);
@@ -356,7 +358,7 @@ static int load_row(struct psnap *s, int dirfd, unsigned mask, int (*on_status)(
     int rc = load(s, dirfd, src->name, src);
     if (rc < 0) rc = failed(s, src, rc);
     if (rc < 0) return rc;
-    if (src->bit == PSNAP_SRC_STATUS && (s->loaded & PSNAP_SRC_STATUS)) {
+    if (src->bit == PSNAP_SRC_STATUS && (s->loaded & PSNAP_SRC_STATUS) && on_status) {
       psnap_parse_status(s->b[B_STATUS].p, s->b[B_STATUS].len, &s->ss);
       rc = on_status(s); /* not in the view, or not asked for */
       if (rc < 0) return rc;
@@ -418,7 +420,7 @@ static int enter_process(struct psnap *s, int hpid) {
   char name[16];
   leave_process(s);
   s->hpid = s->pid = hpid;
-  s->loaded = 0;
+  s->loaded = s->tried = 0;
   snprintf(name, sizeof name, "%d", hpid);
   s->taskfd = snap_openat(s, s->procfd, name, O_RDONLY | O_DIRECTORY);
   if (s->taskfd < 0) return s->taskfd == -ENOMEM ? -ENOMEM : -ESRCH;
@@ -447,7 +449,7 @@ static int task_after_status(struct psnap *s) {
 static int read_task(struct psnap *s, int htid) {
   char name[32];
   s->htid = s->tid = htid;
-  s->loaded = 0;
+  s->loaded = s->tried = 0;
   unsigned mask = s->src & SRC_PER_TASK;
   if (mask == PSNAP_SRC_STAT) {
     snprintf(name, sizeof name, "task/%d/stat", htid);
@@ -526,14 +528,42 @@ static int first_reads(struct psnap *s) {
   return rc == -ENOMEM ? rc : 0;
 }
 
+/* Close the previous row's directory. */
+static void leave_row(struct psnap *s) {
+  if (s->rowfd >= 0) close(s->rowfd);
+  s->rowfd = -1;
+}
+
+/*
+** The sources a column may read on first use (snap_load_more): plain
+** files and links, whose reading decides nothing about the row (stat and
+** status do: whether it is in the view, whose it is).
+*/
+#define SRC_ON_USE (PSNAP_SRC_PER_PROCESS & ~(PSNAP_SRC_STAT | PSNAP_SRC_STATUS | PSNAP_SRC_PARENT))
+
+/*
+** Read the sources of mask that the current row has not tried yet, through
+** its directory, kept open since the row was read (a process scan that
+** reads more than stat): the same process, or ENOENT if it has gone. A
+** source that fails leaves its columns NULL, as during the scan. 0 or
+** -ENOMEM.
+*/
+int snap_load_more(struct psnap *s, unsigned mask) {
+  mask &= SRC_ON_USE & ~s->tried;
+  if (!mask || s->rowfd < 0) return 0;
+  int rc = load_row(s, s->rowfd, mask, NULL);
+  return rc == -ENOMEM ? rc : 0;
+}
+
 /* The next process that still exists: 1, 0 at the end, -errno. */
 static int next_process(struct psnap *s) {
   char name[24];
+  leave_row(s);
   while (s->next < s->npids) {
     s->hpid = (int)s->pids[s->next++];
     s->pid = s->hpid;
     s->htid = s->hpid; /* the row's task: the process's leader */
-    s->loaded = 0;
+    s->loaded = s->tried = 0;
     int rc, pidfd = -1;
     if ((s->src & PSNAP_SRC_PER_PROCESS & ~PSNAP_SRC_PARENT) == PSNAP_SRC_STAT) {
       /* One file: no directory fd is needed to keep a row consistent. */
@@ -546,9 +576,12 @@ static int next_process(struct psnap *s) {
       rc = pidfd == -ENOMEM ? -ENOMEM : pidfd < 0 ? -ESRCH : load_row(s, pidfd, s->src, s->view->after_status);
     }
     if (rc == 0) rc = s->view->finish(s, pidfd);
-    if (pidfd >= 0) close(pidfd);
     if (rc == 0 && s->cpu.on) rc = cpunow_row(s);
-    if (rc == 0) return 1;
+    if (rc == 0) {
+      s->rowfd = pidfd; /* for the columns read on first use */
+      return 1;
+    }
+    if (pidfd >= 0) close(pidfd);
     if (rc != -ESRCH) {
       psnap_seterr(&s->err, -rc, "cannot read process %d: %s", s->hpid, strerror(-rc));
       return rc;
@@ -591,6 +624,7 @@ void psnap_close(struct psnap *s) {
   if (!s) return;
   cpunow_close(s); /* first: a polling scan checks /proc for the gone */
   if (s->procfd >= 0) close(s->procfd);
+  leave_row(s);
   leave_process(s);
   psnap_free(s->tids);
   if (s->own_census) psnap_census_free(s->census);

@@ -146,6 +146,8 @@ struct psnap {
   int htid;        /* the row's task in the caller's view: the thread, or the process (its leader) */
   int tid;         /* a thread scan: the thread, in the view */
   unsigned loaded; /* sources read for this row */
+  unsigned tried;  /* sources this row tried to read (loaded, or failed) */
+  int rowfd;       /* the row's /proc/HPID, open until the next row (-1: none): columns read on first use */
   struct psnap_stat st;
   struct psnap_status ss;
   struct psnap_buf b[B__COUNT]; /* contents of the files read */
@@ -205,6 +207,10 @@ const char *names_host_user(struct psnap *s, uint32_t uid);
 const char *names_host_group(struct psnap *s, uint32_t gid);
 const struct ttyname *names_host_ttys(struct psnap *s, size_t *n);
 const char *names_tty(const struct ttyname *t, size_t n, dev_t dev);
+
+/* snap.c: read more sources of the current row, through its directory:
+   those of mask it has not tried (not stat, status or parent). 0 or -ENOMEM. */
+int snap_load_more(struct psnap *s, unsigned mask);
 
 /* cpunow.c: pcpu_now's baseline, its value, and the polling state */
 int cpunow_open(struct psnap *s);

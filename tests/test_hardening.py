@@ -747,7 +747,8 @@ def test_hostile_etc_passwd_and_group_in_a_container():
             for r in rows:
                 by_uid.setdefault(r[1], []).append(r)
             want = {0: [b"root"], 1000: [b"someone"], 5: [big, b"5"], 6: [b"6", b"bin\x00ary"],
-                    7: [b"\xff\xfe\x80", b"7"]}
+                    # a name that is not UTF-8 reads as UTF-8, each invalid byte U+FFFD (issue 16)
+                    7: [b"\xff\xfe\x80".decode("utf-8", "replace").encode(), b"7"]}
             problems = []
             for uid, ok in want.items():
                 assert uid in by_uid, f"no process with uid {uid}: {[(r[0], r[1], r[6]) for r in rows]}"
@@ -861,7 +862,9 @@ def test_comm_with_newline_and_parentheses():
         for pid, name in pids.items():
             r = rows.get(pid)
             assert r, f"no row for the process named {name!r}"
-            want = (pid, name, me, b"S", b"hx-comm " + name, os.getpgrp())
+            # text is UTF-8: the name's invalid bytes read U+FFFD (issue 16)
+            text = name.decode("utf-8", "replace").encode()
+            want = (pid, text, me, b"S", b"hx-comm " + text, os.getpgrp())
             assert r == want, f"comm {name!r}: row {r}, want {want}"
 
 

@@ -22,6 +22,10 @@ EXTRA = ("ns_pid ns_mnt ns_net ns_user ns_uts ns_ipc ns_cgroup cgroup nlwp exe c
 # ps_threads, from issue 10's list: ids in the view and on the host, then the thread's values
 THREADS = ("pid tid hpid htid comm state time pcpu pcpu_now nice priority psr wchan syscall "
            "voluntary_switches involuntary_switches").split()
+# the hidden columns: the arguments first (ps(1234), ps(NULL, 0.5) bind them by
+# position), then the exact bytes of the text columns a process chooses (issue 16)
+HIDDEN = ["pidns", "sample", "comm_raw", "args_raw", "exe_raw", "cwd_raw"]
+THREADS_HIDDEN = ["pidns", "sample", "comm_raw"]
 
 
 def test_registered_modules_and_functions():
@@ -39,7 +43,9 @@ def test_columns_are_the_psgo_descriptors_then_the_extras():
     visible = [c for c, h in cols if not h]
     hidden = [c for c, h in cols if h]
     assert visible == PSGO + EXTRA, visible
-    assert hidden == ["pidns", "sample"], hidden
+    assert hidden == HIDDEN, hidden
+    types = {c: t for c, t in q("SELECT name, type FROM pragma_table_xinfo('ps')")}
+    assert all(types[c] == "BLOB" for c in HIDDEN if c.endswith("_raw")), types
 
 
 def test_descriptors_table_lists_every_column_and_nothing_else():
@@ -63,7 +69,7 @@ def test_ps_threads_schema_and_descriptors():
     db = connect()
     cols = q("SELECT name, type, hidden FROM pragma_table_xinfo('ps_threads')", db=db)
     assert [c for c, _, h in cols if not h] == THREADS, cols
-    assert [c for c, _, h in cols if h] == ["pidns", "sample"], cols
+    assert [c for c, _, h in cols if h] == THREADS_HIDDEN, cols
     desc = q("SELECT name, type, hidden FROM ps_descriptors('ps_threads')", db=db)
     assert [(n, t, 1 if h else 0) for n, t, h in cols] == [(n, t, h) for n, t, h in desc]
     assert q("SELECT name FROM ps_descriptors WHERE tbl = 'ps_threads'", db=db) == [(c[0],) for c in desc]
@@ -90,10 +96,10 @@ def test_readme_column_table_matches_the_registry():
     p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "readme.py"), "--check"])
     assert p.returncode == 0, "README.md's column table is stale: run make readme"
     readme = open(os.path.join(ROOT, "README.md")).read()
-    for c in PSGO + EXTRA + ["pidns", "sample"]:
+    for c in PSGO + EXTRA + HIDDEN:
         assert f"| `{c}`" in readme, c
     threads = readme[readme.index("<!-- thread-columns -->"):readme.index("<!-- /thread-columns -->")]
-    for c in THREADS + ["pidns", "sample"]:
+    for c in THREADS + THREADS_HIDDEN:
         assert f"| `{c}`" in threads, c
 
 
@@ -101,10 +107,11 @@ def test_declared_types():
     db = connect()
     pid = os.getpid()
     types = dict(q("SELECT name, type FROM ps_descriptors", db=db))
-    row = db.execute("SELECT * FROM ps WHERE pid = ?", (pid,))
+    # every column, the hidden ones too
+    row = db.execute("SELECT " + ", ".join(f'"{n}"' for n in types) + " FROM ps WHERE pid = ?", (pid,))
     names = [d[0] for d in row.description]
     values = row.fetchone()
-    want = {"INTEGER": int, "REAL": float, "TEXT": str}
+    want = {"INTEGER": int, "REAL": float, "TEXT": str, "BLOB": bytes}
     for n, v in zip(names, values):
         if v is None:
             continue
@@ -130,8 +137,8 @@ def test_ps_etime_and_ps_cputime_formats():
 
 
 def test_ps_printable_replaces_control_characters_and_invalid_utf8():
-    """Bytes 0x00-0x1f and 0x7f, C1 controls (U+0080-U+009F) and each byte
-    that is not valid UTF-8 become '?'; everything else is kept."""
+    """Bytes 0x00-0x1f and 0x7f, C1 controls (U+0080-U+009F), U+FFFD and
+    each byte that is not valid UTF-8 become '?'; everything else is kept."""
     db = connect()
     db.text_factory = bytes
     cases = [
@@ -151,6 +158,8 @@ def test_ps_printable_replaces_control_characters_and_invalid_utf8():
         (b"\xc0\xaf \xe0\x80\xaf", b"?? ???"),      # overlong forms of '/'
         (b"\xed\xa0\x80", b"???"),                 # a surrogate (U+D800)
         (b"\xf4\x90\x80\x80", b"????"),            # above U+10FFFF
+        # U+FFFD, which the tables' text has where a process's bytes were not UTF-8
+        (b"bad\xef\xbf\xbdbyte", b"bad?byte"),
     ]
     for text, want in cases:
         (got,) = q1("SELECT ps_printable(CAST(? AS TEXT))", text, db=db)

@@ -5,7 +5,9 @@
 ** psnap_readfd() leaves them (NUL-terminated, no spare capacity):
 **
 **   args     cmdline: NULs to spaces, trailing NULs dropped, else "[comm]"
-**            (comm: "" and a 63-byte one, the longest stat can give)
+**            (comm: "" and a 63-byte one, the longest stat can give), in
+**            the scratch buffer: cmdline itself unchanged
+**   args_raw, comm_raw, exe_raw, cwd_raw: the bytes exactly, as a BLOB
 **   cgroup   cgroup: non-empty lines not ending in ":/", joined by ','
 **   wchan    wchan: "0" is NULL, else the text without trailing '\n'/NUL
 **   label    attr/current: the text without trailing '\n'/NUL
@@ -78,11 +80,17 @@ static void check_all(struct psnap *s, const char *d, size_t size, const struct 
       size_t cl = strlen(comms[c]);
       CHECK(v.type == PSNAP_TEXT && v.n == cl + 2 && v.s[0] == '[' && v.s[cl + 1] == ']');
       CHECK(memcmp(v.s + 1, comms[c], cl) == 0);
-    } else if (n > 0) { /* no allocation: always set */
-      CHECK(v.type == PSNAP_TEXT && v.s == s->b[B_CMDLINE].p && v.n == n);
+    } else if (strict && n > 0) { /* in the scratch buffer: NULL when it cannot grow */
+      CHECK(v.type == PSNAP_TEXT && v.s != s->b[B_CMDLINE].p && v.n == n);
       for (size_t i = 0; i < n; i++) CHECK(v.s[i] == (d[i] == '\0' ? ' ' : d[i]));
     }
+    /* args_raw: cmdline exactly, args or no args before it */
+    run(s, PSNAP_COL_ARGS_RAW, &v);
+    CHECK(v.type == PSNAP_BLOB && v.n == size && (size == 0 || memcmp(v.s, d, size) == 0));
     psnap_buf_free(&s->b[B_CMDLINE]);
+    /* comm_raw: stat's comm exactly */
+    run(s, PSNAP_COL_COMM_RAW, &v);
+    CHECK(v.type == PSNAP_BLOB && v.n == strlen(comms[c]) && memcmp(v.s, comms[c], v.n) == 0);
   }
 
   /* cgroup */
@@ -153,10 +161,14 @@ static void check_all(struct psnap *s, const char *d, size_t size, const struct 
   fill(&s->b[B_EXE], d, size);
   run(s, PSNAP_COL_EXE, &v);
   CHECK(v.type == PSNAP_TEXT && v.s == s->b[B_EXE].p && v.n == size);
+  run(s, PSNAP_COL_EXE_RAW, &v);
+  CHECK(v.type == PSNAP_BLOB && v.n == size && (size == 0 || memcmp(v.s, d, size) == 0));
   psnap_buf_free(&s->b[B_EXE]);
   fill(&s->b[B_CWD], d, size);
   run(s, PSNAP_COL_CWD, &v);
   CHECK(v.type == PSNAP_TEXT && v.s == s->b[B_CWD].p && v.n == size);
+  run(s, PSNAP_COL_CWD_RAW, &v);
+  CHECK(v.type == PSNAP_BLOB && v.n == size && (size == 0 || memcmp(v.s, d, size) == 0));
   psnap_buf_free(&s->b[B_CWD]);
 
   /* oom_score, oom_score_adj */

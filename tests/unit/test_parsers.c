@@ -311,15 +311,38 @@ static void test_container(void) {
 
 /* The registry's layout past colUsed's 63 bits (see src/columns.h). */
 static void test_registry_layout(void) {
-  int ok = 1, io = 0;
+  int ok = 1, io = 0, raw = 0, args = 1;
   for (int i = 0; i < PSNAP_COL__COUNT; i++) {
-    if ((psnap_cols[i].flags & PSNAP_F_HIDDEN) && i >= 63) ok = 0;
-    if (i >= 63 && psnap_cols[i].src != PSNAP_SRC_IO) ok = 0;
-    if (psnap_cols[i].src == PSNAP_SRC_IO) io++;
+    const struct psnap_desc *d = &psnap_cols[i];
+    size_t n = strlen(d->name);
+    int is_raw = n > 4 && strcmp(d->name + n - 4, "_raw") == 0;
+    /* from 63 on: the io group, then the hidden _raw BLOBs */
+    if (i >= 63 && !(d->flags & PSNAP_F_HIDDEN) && d->src != PSNAP_SRC_IO) ok = 0;
+    if (i >= 63 && (d->flags & PSNAP_F_HIDDEN) && !is_raw) ok = 0;
+    if (d->src == PSNAP_SRC_IO) io++;
+    if (is_raw) {
+      raw++;
+      /* HIDDEN BLOB, past 62 (read on first use), with its text twin's sources */
+      int twin = -1;
+      for (int k = 0; k < PSNAP_COL__COUNT; k++)
+        if (strlen(psnap_cols[k].name) == n - 4 && strncmp(psnap_cols[k].name, d->name, n - 4) == 0) twin = k;
+      if (!(d->flags & PSNAP_F_HIDDEN) || strcmp(d->type, "BLOB") != 0 || i < 63 || twin < 0 ||
+          psnap_cols[twin].src != d->src || strcmp(psnap_cols[twin].type, "TEXT") != 0)
+        ok = 0;
+    }
   }
-  check(ok, "registry: hidden columns below 63, every column from 63 on reads io only");
+  /* the arguments are the first hidden columns, in this order, below 63 */
+  for (int i = 0; i < PSNAP_COL_PIDNS; i++)
+    if (psnap_cols[i].flags & PSNAP_F_HIDDEN) args = 0;
+  args = args && PSNAP_COL_SAMPLE == PSNAP_COL_PIDNS + 1 && PSNAP_COL_SAMPLE < 63;
+  check(ok && raw == 4, "registry: from 63 on the io group, then the four hidden _raw BLOBs with their twins' sources");
+  check(args, "registry: pidns then sample are the first hidden columns, below 63");
   check(PSNAP_COL__COUNT > 63 && psnap_cols_src(1ull << 63) == (PSNAP_SRC_STAT | PSNAP_SRC_IO) && io == 6,
         "registry: colUsed bit 63 asks for stat and io only");
+  int tok = psnap_thread_cols[PSNAP_TCOL_COMM_RAW].src == psnap_thread_cols[PSNAP_TCOL_COMM].src &&
+            PSNAP_TCOL_COMM_RAW > PSNAP_TCOL_SAMPLE && PSNAP_TCOL_SAMPLE == PSNAP_TCOL_PIDNS + 1 &&
+            (psnap_thread_cols[PSNAP_TCOL_COMM_RAW].flags & PSNAP_F_HIDDEN);
+  check(tok, "registry: ps_threads' comm_raw is hidden, after pidns and sample, with comm's sources");
 }
 
 static void test_readfd(void) {
@@ -357,6 +380,52 @@ static unsigned long opened_for(unsigned src) {
   return n;
 }
 
+/*
+** The _raw columns past 62 read their file on first use: a scan through
+** colUsed's bit 63 opens /proc, PID/, stat and io; args_raw then opens
+** cmdline once (twice asked, one open), and gives its bytes exactly.
+*/
+static void test_first_use(void) {
+  long long me = getpid();
+  struct psnap_cfg cfg = {.src = psnap_cols_src(1ull << 63), .pids = &me, .npids = 1};
+  struct psnap *s;
+  struct psnap_err err;
+  struct psnap_buf want = {0};
+  int ok = psnap_readat(AT_FDCWD, "/proc/self/cmdline", 0, &want, 1 << 20) == 0;
+  check(ok && psnap_open(&s, &cfg, &err) == 0, "first use: a snapshot of this process");
+  if (!ok) return;
+  struct psnap_value v, v2, c;
+  int row = psnap_next(s) == 1;
+  unsigned long before = psnap_files_opened(s);
+  int r1 = psnap_column(s, PSNAP_COL_ARGS_RAW, &v);
+  int r2 = psnap_column(s, PSNAP_COL_ARGS_RAW, &v2);
+  unsigned long after = psnap_files_opened(s);
+  check(row && before == 4 && after == 5 && r1 == 0 && r2 == 0, "first use: args_raw opens cmdline once, when asked");
+  check(v2.type == PSNAP_BLOB && v2.n == want.len && memcmp(v2.s, want.p, want.len) == 0,
+        "first use: args_raw is cmdline's bytes, NULs included");
+  psnap_column(s, PSNAP_COL_ARGS, &c);
+  psnap_column(s, PSNAP_COL_ARGS_RAW, &v);
+  check(c.type == PSNAP_TEXT && v.type == PSNAP_BLOB && v.n == want.len && memcmp(v.s, want.p, want.len) == 0,
+        "first use: args leaves args_raw's bytes as read");
+  psnap_column(s, PSNAP_COL_CWD_RAW, &v);
+  char cwd[4096];
+  ssize_t n = readlink("/proc/self/cwd", cwd, sizeof cwd);
+  check(v.type == PSNAP_BLOB && n > 0 && v.n == (size_t)n && memcmp(v.s, cwd, v.n) == 0 &&
+            psnap_files_opened(s) == after + 1,
+        "first use: cwd_raw reads the cwd link once");
+  check(psnap_next(s) == 0, "first use: one row");
+  psnap_close(s);
+  /* a stat-only scan has no directory open: the column is NULL, nothing is read */
+  cfg.src = PSNAP_SRC_STAT;
+  check(psnap_open(&s, &cfg, &err) == 0 && psnap_next(s) == 1, "first use: a stat-only snapshot");
+  psnap_column(s, PSNAP_COL_EXE_RAW, &v);
+  psnap_column(s, PSNAP_COL_COMM_RAW, &c);
+  check(v.type == PSNAP_NULL && psnap_files_opened(s) == 2 && c.type == PSNAP_BLOB && c.n > 0,
+        "first use: without the row's directory exe_raw is NULL; comm_raw comes from stat");
+  psnap_close(s);
+  psnap_buf_free(&want);
+}
+
 static void test_lazy(void) {
   /* /proc, then PID/stat directly: no directory fd for one file */
   check(opened_for(PSNAP_SRC_STAT) == 2, "lazy: stat only opens /proc and PID/stat");
@@ -369,6 +438,7 @@ static void test_lazy(void) {
   check(opened_for(psnap_cols_src(1ull << PSNAP_COL_NFDS)) == 4, "lazy: nfds opens stat and fd/ only");
   /* /proc/meminfo once per scan, then /proc, PID/, stat, status */
   check(opened_for(psnap_cols_src(1ull << PSNAP_COL_PMEM)) == 5, "lazy: pmem opens meminfo once, stat and status");
+  test_first_use();
 }
 
 /* tests/unit/test_fds.c: fds.c and sockets.c, through this file's check() */
