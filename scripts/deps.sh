@@ -9,7 +9,9 @@
 #   scripts/deps.sh test    build + procps, python3, sqlite3 shell, strace, clang,
 #                           podman + runc + busybox-static (ps_top against podman top),
 #                           python3-psutil (the oracle of the I/O columns),
-#                           lsof + iproute2 (ps_fds, ps_sockets against lsof and ss)
+#                           lsof + iproute2 (ps_fds, ps_sockets against lsof and ss),
+#                           golang-go + golang-github-mattn-go-sqlite3-dev (a Go
+#                           client reads every table: tests/clients/utf8_check.go)
 #   scripts/deps.sh bench   test (the benchmark compares with psutil too)
 #   scripts/deps.sh lint    build + clang-format, clang-tidy, cppcheck
 set -eu
@@ -45,6 +47,10 @@ test|bench)
   # ip for a container's loopback); bench/sockets.sh times ss -tanp
   have_cmd lsof || add lsof
   have_cmd ss || add iproute2
+  # tests/test_utf8.py: a Go program reads every table through database/sql
+  # and mattn/go-sqlite3 (Debian's build links the system libsqlite3)
+  have_cmd go || add golang-go
+  [ -d /usr/share/gocode/src/github.com/mattn/go-sqlite3 ] || add golang-github-mattn-go-sqlite3-dev
   ;;
 esac
 case $what in

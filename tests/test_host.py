@@ -910,6 +910,26 @@ def test_lazy_reading_cmdline_only_for_args():
     assert_each_file_once(files)
 
 
+def test_lazy_reading_of_the_raw_columns():
+    """The _raw columns sit past colUsed's bit 62 (src/columns.h): bit 63
+    reads io, and each _raw column reads its own file on first use, once,
+    through the row's directory. comm_raw needs stat alone; args_raw
+    cmdline and not status; cwd_raw the cwd link and not cmdline."""
+    for sql, need, never in (("SELECT pid, comm_raw FROM ps", [], ["cmdline", "status"]),
+                             ("SELECT pid, args_raw FROM ps", ["cmdline"], ["status", "attr/current"]),
+                             ("SELECT pid, cwd_raw FROM ps", [], ["cmdline", "status"]),
+                             ("SELECT pid, args, args_raw, exe_raw FROM ps", ["cmdline"], ["status"])):
+        opened, _, alive = strace_run(sql)
+        files, _ = per_pid_files(opened)
+        names = {n for ns in files.values() for n in ns}
+        for n in ["stat"] + need:
+            assert_read_for_all(files, alive, n)
+        assert not names & set(never), f"{sql} opened {sorted(names & set(never))}"
+        # what else: io (bit 63's group) and nothing the query does not name
+        assert names <= {"stat", "io", "cmdline"}, f"{sql} opened {sorted(names)}"
+        assert_each_file_once(files)
+
+
 def test_every_file_opened_at_most_once_per_scan():
     opened, _, _ = strace_run("SELECT * FROM ps")
     files, dirs = per_pid_files(opened)
