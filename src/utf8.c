@@ -103,6 +103,7 @@ size_t psnap_utf8_repaired_len(const char *s, size_t n) {
 ** bytes (no NUL is added). Returns the bytes written.
 */
 size_t psnap_utf8_repair(const char *s, size_t n, char *out) {
+  static const char fffd[3] = {'\xef', '\xbf', '\xbd'}; /* U+FFFD */
   const unsigned char *p = (const unsigned char *)s;
   size_t o = 0;
   for (size_t i = 0; i < n;) {
@@ -113,7 +114,7 @@ size_t psnap_utf8_repair(const char *s, size_t n, char *out) {
       o += (size_t)k;
       i += (size_t)k;
     } else {
-      memcpy(out + o, "\xef\xbf\xbd", 3);
+      memcpy(out + o, fffd, sizeof fffd);
       o += 3;
       i += (size_t)-k;
     }
