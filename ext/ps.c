@@ -81,8 +81,9 @@
 ** idxStr is "src=X": X the PSNAP_SRC_* bits (hex) of the files the used
 ** columns need; EXPLAIN QUERY PLAN shows both ("INDEX 4:src=3"). The
 ** sources do not fit beside the flags in idxNum's 31 bits. colUsed has one
-** bit for every column from 63 on; the registry puts there only columns of
-** one source (/proc/PID/io), so that bit widens no query's reads.
+** bit for every column from 63 on; the registry puts there only the io
+** group and the _raw columns, which read their files on first use, so
+** that bit widens no query's reads beyond io.
 */
 #include "ps.h"
 

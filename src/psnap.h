@@ -24,7 +24,13 @@
 **
 ** Every function returns 0 (or a count) on success and -errno on failure;
 ** none prints, exits or aborts. Text values stay valid until the next call
-** of psnap_next() or psnap_column() on the same snapshot.
+** of psnap_next() or psnap_column() on the same snapshot. Text is the bytes
+** /proc gave, UTF-8 or not; the SQLite layer makes it UTF-8 (ext/values.c).
+** The _raw columns (comm_raw, args_raw, exe_raw, cwd_raw: BLOBs, past
+** column 62, which psnap_cols_src() cannot name alone) read their files on
+** first use, through the row's directory, which a scan opens when it
+** reads more than stat (a scan of PSNAP_SRC_STAT alone opens none: there
+** args_raw, exe_raw and cwd_raw read NULL).
 */
 #ifndef PSNAP_H
 #define PSNAP_H
