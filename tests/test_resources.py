@@ -106,14 +106,16 @@ def test_each_new_column_reads_only_its_own_source():
 
 
 def test_last_column_reads_only_io():
-    """syscw is the last column (64th): colUsed's bit 63 stands for every
-    column from 63 on, all of them from /proc/PID/io. A scan of it opens
-    stat and io per process, and nothing else (strace)."""
+    """syscw is the last visible column: colUsed's bit 63 stands for every
+    column from 63 on, the visible ones all from /proc/PID/io (after them
+    only the hidden _raw columns, which read their files on first use). A
+    scan of it opens stat and io per process, and nothing else (strace)."""
     db = connect()
-    last = q("SELECT name FROM pragma_table_xinfo('ps')", db=db)[-1][0]
+    last = q("SELECT name FROM pragma_table_xinfo('ps') WHERE NOT hidden", db=db)[-1][0]
     assert last == "syscw" and len(q("SELECT 1 FROM pragma_table_xinfo('ps')", db=db)) > 63, last
     assert plan_sources("SELECT syscw FROM ps", db=db) == SRC["stat"] | SRC["io"]
     assert plan_sources("SELECT pid, rchar, syscw FROM ps", db=db) == SRC["stat"] | SRC["io"]
+    assert plan_sources("SELECT pid, args_raw, cwd_raw FROM ps", db=db) == SRC["stat"] | SRC["io"]
     import test_host
     opened, _, alive = test_host.strace_run("SELECT pid, syscw FROM ps")
     files, _ = test_host.per_pid_files(opened)

@@ -194,6 +194,31 @@ def test_ps_fds_target_and_ps_sockets_path():
     assert "\ufffd" in got[1], got
 
 
+def test_ps_namespaces_comm_of_an_init_with_invalid_bytes():
+    """ps_namespaces has no _raw twin (ps.comm_raw of its pid is one): its
+    comm is the init's, decoded as Python does."""
+    lib.require_root()
+    if not shutil.which("unshare"):
+        raise Skip("unshare (util-linux) is not installed")
+    p = processes()
+    u = lib.start(["unshare", "--pid", "--fork", "--kill-child", p["exe"], b"1001"], stdin=subprocess.DEVNULL)
+    def execed():
+        for c in lib.children(u.pid):
+            try:
+                if os.readlink(f"/proc/{c}/exe".encode()) == p["exe"] and lib.read(f"/proc/{c}/cmdline", "rb"):
+                    return [c]
+            except OSError:
+                pass
+        return None
+    init = lib.wait_for(execed, timeout=lib.HANG, what="unshare's child to exec")[0]
+    raw = lib.read(f"/proc/{init}/comm", "rb")[:-1]
+    assert raw == EXE[:15], raw
+    db = connect()
+    got = q1("SELECT n.comm, p.comm_raw FROM ps_namespaces n JOIN ps p ON p.pid = n.pid WHERE n.pid = ?", init,
+             db=db)
+    assert got == (fix(raw), raw), got
+
+
 # ---------------------------------------------------------------- clients
 
 
