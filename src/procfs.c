@@ -508,8 +508,11 @@ static int idtab_cmp(const void *a, const void *b) {
 ** Parse an /etc/passwd or /etc/group file ("name:x:id:..."; the id is the
 ** third field in both) into a table sorted by id. The file comes from a
 ** container and may be hostile: lines of any length, no final newline,
-** NUL bytes, ids that overflow. Lines that do not parse are skipped.
-** Returns 0 or -ENOMEM.
+** NUL bytes, ids that overflow, names of any length. Lines that do not
+** parse are skipped, and so is a line whose name (what precedes its first
+** ':') is longer than PSNAP_NAME_MAX bytes: it names nothing, its id
+** reads as the number, and no value of any row is longer than that
+** whatever the file. Returns 0 or -ENOMEM.
 */
 int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len) {
   memset(t, 0, sizeof *t);
@@ -527,7 +530,8 @@ int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len) {
     line++;
     char *c1 = memchr(p, ':', (size_t)(le - p));
     char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
-    if (c1 && c2 && c1 > p && *p != '+' && *p != '-' && *p != '#' && strlen(p) == (size_t)(le - p)) {
+    if (c1 && c2 && c1 > p && (size_t)(c1 - p) <= PSNAP_NAME_MAX && *p != '+' && *p != '-' && *p != '#' &&
+        strlen(p) == (size_t)(le - p)) {
       const char *q = c2 + 1;
       unsigned long long id;
       if (psnap_next_uint(&q, le, &id) && (q == le || *q == ':') && id <= UINT32_MAX) {

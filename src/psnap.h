@@ -86,6 +86,11 @@ enum psnap_src {
 #define PSNAP_CMDLINE_MAX (64u << 20) /* most bytes kept of a command line */
 #define PSNAP_ETC_MAX (16u << 20)     /* most bytes of a lent /etc/passwd or /etc/group (and of one host NSS group) */
 #define PSNAP_IDMAP_MAX 65536u        /* most bytes of a uid_map or gid_map (340 extents) */
+/* Most bytes of a user or group name a container lends: a line of its
+   /etc/passwd or /etc/group whose name is longer is no entry, and its id
+   reads as the number. LOGIN_NAME_MAX is 256 with the NUL; procps's ps
+   prints any name of 33 bytes or more as the number. */
+#define PSNAP_NAME_MAX 256u
 #define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
 #define PSNAP_LEND_RETRY 10           /* deadlines a namespace whose helper missed one lends nothing */
 #define PSNAP_LEND_STUCK 4            /* most helpers of a program stuck at once (then no namespace lends) */

@@ -5,9 +5,9 @@
 **
 ** Invariants: 0 or -ENOMEM (only when an allocation failed, leaving an
 ** empty table); at most one entry per line, sorted by (id, line); every
-** name is a non-empty NUL-terminated string inside the table's own copy of
-** the text, at the start of a line, without ':' or '\n', not starting with
-** '+', '-' or '#'; find(id) of every id present gives the name of its first
+** name is a non-empty NUL-terminated string of at most PSNAP_NAME_MAX
+** bytes inside the table's own copy of the text, at the start of a line,
+** without ':' or '\n', not starting with '+', '-' or '#'; find(id) of every id present gives the name of its first
 ** line, and find() of absent ids gives NULL. A reference parser (written
 ** from the comment in procfs.c, with overflow-checked ids) must find the
 ** same (id, name) entries. (It found ids of 20+ digits wrapping modulo
@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /*
 ** The reference: for each line without NUL bytes, "name:x:id[:...]" with a
-** non-empty name not starting with '+', '-' or '#', and an id of decimal
+** name of 1 to PSNAP_NAME_MAX bytes not starting with '+', '-' or '#', and an id of decimal
 ** digits (after optional ' ', '\t' or ',', as psnap_next_uint skips) that is
 ** at most UINT32_MAX. Checks that t holds each such entry (same line, id and
 ** name) and returns how many there are.
@@ -37,7 +37,8 @@ static size_t reference(const char *buf, size_t size, const struct psnap_idtab *
     line++;
     const char *c1 = memchr(p, ':', (size_t)(le - p));
     const char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
-    if (c1 && c2 && c1 > p && *p != '+' && *p != '-' && *p != '#' && !memchr(p, '\0', (size_t)(le - p))) {
+    if (c1 && c2 && c1 > p && (size_t)(c1 - p) <= PSNAP_NAME_MAX && *p != '+' && *p != '-' && *p != '#' &&
+        !memchr(p, '\0', (size_t)(le - p))) {
       const char *q = c2 + 1;
       while (q < le && (*q == ' ' || *q == '\t' || *q == ',')) q++;
       uint64_t id = 0;
@@ -86,7 +87,7 @@ static void check_table(const struct psnap_idtab *t, const char *buf, size_t siz
     if (i) CHECK(t->e[i - 1].id < e->id || (t->e[i - 1].id == e->id && t->e[i - 1].line < e->line));
     CHECK(e->name >= t->text && e->name < tend);
     size_t len = strlen(e->name); /* stops at or before tend's NUL */
-    CHECK(len > 0 && e->name + len <= tend);
+    CHECK(len > 0 && len <= PSNAP_NAME_MAX && e->name + len <= tend);
     CHECK(!memchr(e->name, ':', len) && !memchr(e->name, '\n', len));
     CHECK(e->name[0] != '+' && e->name[0] != '-' && e->name[0] != '#');
     CHECK(e->name == t->text || e->name[-1] == '\0'); /* a line start ('\n' became NUL) */

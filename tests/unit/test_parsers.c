@@ -181,16 +181,35 @@ static void test_idtab(void) {
   check_str(psnap_idtab_find(&t, 3), "\xff\xfe", "idtab: non-UTF-8 name kept as bytes");
   psnap_idtab_free(&t);
 
-  /* a huge line */
+  /* a huge line: its name is no name, and the line after it still parses */
   size_t big = 4u << 20;
   char *h = malloc(big + 32);
   memset(h, 'a', big);
   strcpy(h + big, ":x:77:\nb:x:78:\n");
-  check(psnap_idtab_parse(&t, h, strlen(h)) == 0 && psnap_idtab_find(&t, 77) && strlen(psnap_idtab_find(&t, 77)) == big,
-        "idtab: 4 MiB name");
+  check(psnap_idtab_parse(&t, h, strlen(h)) == 0 && psnap_idtab_find(&t, 77) == NULL, "idtab: a 4 MiB name is no entry");
   check_str(psnap_idtab_find(&t, 78), "b", "idtab: line after a huge line");
   psnap_idtab_free(&t);
   free(h);
+
+  /* the name bound, PSNAP_NAME_MAX bytes: passwd and group lines alike */
+  char *b = malloc(8 * (PSNAP_NAME_MAX + 64));
+  char n256[PSNAP_NAME_MAX + 1], n257[PSNAP_NAME_MAX + 2];
+  memset(n256, 'u', PSNAP_NAME_MAX);
+  n256[PSNAP_NAME_MAX] = '\0';
+  memset(n257, 'v', PSNAP_NAME_MAX + 1);
+  n257[PSNAP_NAME_MAX + 1] = '\0';
+  snprintf(b, 8 * (PSNAP_NAME_MAX + 64),
+           "%s:x:0:0::/:/bin/sh\n%s:x:1000:1000::/:/bin/sh\n%s:x:5:\n%s:x:6:someone\n%s:x:7:\nseven:x:7:\n", n256, n257,
+           n256, n257, n257);
+  check(psnap_idtab_parse(&t, b, strlen(b)) == 0, "idtab: names at the bound parse");
+  check_str(psnap_idtab_find(&t, 0), n256, "idtab: a passwd name of PSNAP_NAME_MAX bytes is an entry");
+  check(psnap_idtab_find(&t, 1000) == NULL, "idtab: a passwd name of PSNAP_NAME_MAX + 1 bytes is none");
+  check_str(psnap_idtab_find(&t, 5), n256, "idtab: a group name of PSNAP_NAME_MAX bytes is an entry");
+  check(psnap_idtab_find(&t, 6) == NULL, "idtab: a group name of PSNAP_NAME_MAX + 1 bytes is none");
+  check_str(psnap_idtab_find(&t, 7), "seven", "idtab: after a line whose name is too long, the next line of its id wins");
+  check(t.n == 3, "idtab: the lines with names too long are no entries");
+  psnap_idtab_free(&t);
+  free(b);
   check(psnap_idtab_parse(&t, "", 0) == 0 && t.n == 0 && psnap_idtab_find(&t, 0) == NULL, "idtab: empty file");
   psnap_idtab_free(&t);
 }
