@@ -40,7 +40,7 @@
   X(ARGS, "args", "TEXT", PSNAP_SRC_STAT | PSNAP_SRC_CMDLINE, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%a", "COMMAND", "cmdline", "arguments joined by spaces; [comm] when there are none", get_args) \
   X(COMM, "comm", "TEXT", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%c", "COMMAND", "stat (2)", "executable name (at most 15 bytes)", get_comm) \
   X(GROUP, "group", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%G", "GROUP", "status Gid (effective)", "effective group name, else the gid", get_group) \
-  X(GROUPS, "groups", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO, NULL, "GROUPS", "status Groups", "supplementary group names joined by ','", get_groups) \
+  X(GROUPS, "groups", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO, NULL, "GROUPS", "status Groups", "supplementary group names, each once by ascending gid, joined by ',' (cut past 64 KiB: ',+N' for N more)", get_groups) \
   X(RGROUP, "rgroup", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%g", "RGROUP", "status Gid (real)", "real group name, else the gid", get_rgroup) \
   X(RUSER, "ruser", "TEXT", PSNAP_SRC_STATUS | PSNAP_SRC_NAMES, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%u", "RUSER", "status Uid (real)", "real user name, else the uid", get_ruser) \
   X(NICE, "nice", "INTEGER", PSNAP_SRC_STAT, PSNAP_F_PSGO | PSNAP_F_PROCPS, "%n", "NI", "stat (19)", "nice value, -20 to 19", get_nice) \
@@ -61,7 +61,7 @@
   X(HUSER, "huser", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HUSER", "status Uid, host names", "effective user on the host", get_huser) \
   X(HUID, "huid", "INTEGER", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HUID", "status Uid", "effective uid on the host", get_huid) \
   X(HGROUP, "hgroup", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HGROUP", "status Gid, host names", "effective group on the host", get_hgroup) \
-  X(HGROUPS, "hgroups", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HGROUPS", "status Groups", "supplementary gids on the host, joined by ','", get_hgroups) \
+  X(HGROUPS, "hgroups", "TEXT", PSNAP_SRC_STATUS, PSNAP_F_PSGO, NULL, "HGROUPS", "status Groups", "supplementary gids on the host, each once ascending, joined by ',' (cut past 64 KiB: ',+N' for N more)", get_hgroups) \
   X(NS_PID, "ns_pid", "INTEGER", PSNAP_SRC_NS_PID, 0, NULL, "PIDNS", "ns/pid", "inode of the PID namespace (procps pidns)", get_ns_pid) \
   X(NS_MNT, "ns_mnt", "INTEGER", PSNAP_SRC_NS_MNT, 0, NULL, "MNTNS", "ns/mnt", "inode of the mount namespace", get_ns_mnt) \
   X(NS_NET, "ns_net", "INTEGER", PSNAP_SRC_NS_NET, 0, NULL, "NETNS", "ns/net", "inode of the network namespace", get_ns_net) \

@@ -174,29 +174,72 @@ static void get_huser(struct psnap *s, struct psnap_value *v) { user_of(s, v, s-
 static void get_hgroup(struct psnap *s, struct psnap_value *v) { group_of(s, v, s->ss.gid[1], 1); }
 static void get_hpid(struct psnap *s, struct psnap_value *v) { set_int(v, s->hpid); }
 
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
 /*
 ** The supplementary groups, comma-joined: names in the target's view
 ** (groups), or host gids as decimals (hgroups, psgo's form). '' when none.
+**
+** Each group once, in ascending gid (of the view for groups, of the host
+** for hgroups). setgroups(2) sorts the list by host gid but keeps its
+** repeats, and status shows every one of them: a container may hold one
+** gid 65536 times (NGROUPS_MAX), and procps (ps -o supgrp) and psgo
+** (groups, hgroups) print them all. We do not: a repeat names no other
+** group, and one gid with a long name, repeated, made one value 943 MB.
+** The value is then cut so that it never passes PSNAP_GROUPS_MAX bytes,
+** whatever the container holds: whole entries, then ",+N" for the N
+** groups left out (no name a container can lend starts with '+': such
+** lines are NIS compat entries, never names); no name is looked up past
+** the cut. A caller in a user namespace of its own reads its own view's
+** gids, not sorted (every unmapped one is the overflow gid), and so can
+** a map of several extents make the view's: they are sorted here.
 */
 static void groups_of(struct psnap *s, struct psnap_value *v, int host) {
   if (!s->ss.groups) return;
   const char *p = s->ss.groups, *end = p + s->ss.groups_len;
-  unsigned long long g;
-  size_t len = 0;
-  if (scratch(s, 64) < 0) return;
-  while (psnap_next_uint(&p, end, &g)) {
+  size_t n = (size_t)psnap_list_count(p, s->ss.groups_len), k = 0, len = 0, i;
+  uint32_t *g = psnap_malloc((n ? n : 1) * sizeof *g);
+  if (!g || scratch(s, 64) < 0) {
+    psnap_free(g);
+    s->nomem = 1;
+    return;
+  }
+  unsigned long long x;
+  int sorted = 1;
+  while (k < n && psnap_next_uint(&p, end, &x)) {
+    g[k] = host ? (uint32_t)x : view_gid(s, (uint32_t)x);
+    sorted &= k == 0 || g[k - 1] <= g[k];
+    k++;
+  }
+  if (!sorted) qsort(g, k, sizeof *g, cmp_u32);
+  n = 0;
+  for (i = 0; i < k; i++)
+    if (n == 0 || g[n - 1] != g[i]) g[n++] = g[i];
+  for (i = 0; i < n; i++) {
     char num[16];
-    const char *n = NULL;
-    if (!host) n = s->view->group(s, view_gid(s, (uint32_t)g));
-    if (!n) {
-      snprintf(num, sizeof num, "%u", host ? (uint32_t)g : view_gid(s, (uint32_t)g));
-      n = num;
+    const char *name = host ? NULL : s->view->group(s, g[i]);
+    if (!name) {
+      snprintf(num, sizeof num, "%u", g[i]);
+      name = num;
     }
-    size_t k = strlen(n);
-    if (scratch(s, len + k + 2) < 0) return;
+    size_t nl = strlen(name);
+    if (len + (len > 0) + nl > PSNAP_GROUPS_MAX) break;
+    if (scratch(s, len + nl + 2) < 0) break;
     if (len) s->scratch.p[len++] = ',';
-    memcpy(s->scratch.p + len, n, k);
-    len += k;
+    memcpy(s->scratch.p + len, name, nl);
+    len += nl;
+  }
+  psnap_free(g);
+  if (s->nomem) return;
+  if (i < n) { /* cut: how many were left out */
+    char cut[24];
+    int cl = snprintf(cut, sizeof cut, "%s+%zu", len ? "," : "", n - i);
+    if (scratch(s, len + (size_t)cl + 1) < 0) return;
+    memcpy(s->scratch.p + len, cut, (size_t)cl);
+    len += (size_t)cl;
   }
   s->scratch.p[len] = '\0';
   set_text(v, s->scratch.p, len);

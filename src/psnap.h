@@ -91,6 +91,10 @@ enum psnap_src {
    reads as the number. LOGIN_NAME_MAX is 256 with the NUL; procps's ps
    prints any name of 33 bytes or more as the number. */
 #define PSNAP_NAME_MAX 256u
+/* Most bytes of a groups or hgroups value before its cut: whole entries,
+   then ",+N" for the N groups left out (desc.c, groups_of). 64 KiB is also
+   the longest status line psgo reads (bufio.Scanner's token limit). */
+#define PSNAP_GROUPS_MAX 65536u
 #define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
 #define PSNAP_LEND_RETRY 10           /* deadlines a namespace whose helper missed one lends nothing */
 #define PSNAP_LEND_STUCK 4            /* most helpers of a program stuck at once (then no namespace lends) */

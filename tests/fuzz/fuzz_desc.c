@@ -15,7 +15,9 @@
 **            name (libseccomp) or the decimal of the leading number
 **   exe, cwd the link text as is
 **   oom_score, oom_score_adj: the one signed decimal (psnap_parse_long), else NULL
-**   hgroups, seccomp, nopriv, seccomp_filters, rss, swap, shared,
+**   hgroups  from the input parsed as status: each gid once, ascending,
+**            cut past PSNAP_GROUPS_MAX bytes with ",+N"
+**   seccomp, nopriv, seccomp_filters, rss, swap, shared,
 **            cpus_allowed, cap*, and ps_threads' voluntary_switches and
 **            involuntary_switches: from the input parsed as status
 **            (psnap_parse_status)
@@ -208,17 +210,34 @@ static void check_all(struct psnap *s, const char *d, size_t size, const struct 
   if (!ss->groups) {
     CHECK(v.type == PSNAP_NULL);
   } else if (strict) {
-    size_t wl = 0;
+    /* each gid once, ascending; whole entries up to PSNAP_GROUPS_MAX
+       bytes, then ",+N" for the N left out */
+    static char gw[PSNAP_GROUPS_MAX + 32];
+    uint32_t *gs = malloc((ss->groups_len + 1) * sizeof *gs);
+    CHECK(gs);
+    size_t ng = 0, wl = 0, i;
     const char *p = ss->groups, *end = p + ss->groups_len;
     for (;;) {
       while (p < end && (*p == ' ' || *p == '\t' || *p == ',')) p++;
       if (p >= end || *p < '0' || *p > '9') break;
       unsigned long long g = 0;
       for (; p < end && *p >= '0' && *p <= '9'; p++) g = fuzz_digit(g, *p);
-      CHECK(wl + 12 < sizeof want);
-      wl += (size_t)snprintf(want + wl, 12, "%s%u", wl ? "," : "", (uint32_t)g);
+      size_t at = 0; /* insertion into the sorted distinct gids */
+      while (at < ng && gs[at] < (uint32_t)g) at++;
+      if (at < ng && gs[at] == (uint32_t)g) continue;
+      memmove(gs + at + 1, gs + at, (ng - at) * sizeof *gs);
+      gs[at] = (uint32_t)g;
+      ng++;
     }
-    CHECK(is_text(&v, want, wl) && v.s[v.n] == '\0');
+    for (i = 0; i < ng; i++) {
+      char num[16];
+      int k = snprintf(num, sizeof num, "%u", gs[i]);
+      if (wl + (wl > 0) + (size_t)k > PSNAP_GROUPS_MAX) break;
+      wl += (size_t)snprintf(gw + wl, sizeof gw - wl, "%s%s", wl ? "," : "", num);
+    }
+    if (i < ng) wl += (size_t)snprintf(gw + wl, sizeof gw - wl, ",+%zu", ng - i);
+    free(gs);
+    CHECK(is_text(&v, gw, wl) && v.s[v.n] == '\0');
   }
   run(s, PSNAP_COL_SECCOMP, &v);
   static const char *const mode[] = {"disabled", "strict", "filter"};

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "snap.h" /* the column getters on a hand-made row (groups, hgroups) */
 
 static int n_test, n_fail;
 
@@ -212,6 +213,92 @@ static void test_idtab(void) {
   free(b);
   check(psnap_idtab_parse(&t, "", 0) == 0 && t.n == 0 && psnap_idtab_find(&t, 0) == NULL, "idtab: empty file");
   psnap_idtab_free(&t);
+}
+
+/* One text column of the row in s, as a NUL-terminated string (NULL: NULL). */
+static const char *column(struct psnap *s, int col) {
+  struct psnap_value v;
+  memset(&v, 0, sizeof v);
+  v.type = PSNAP_NULL;
+  psnap_cols[col].get(s, &v);
+  return v.type == PSNAP_TEXT ? v.s : NULL;
+}
+
+/* Set the row's status to "Groups:\t" + groups (psnap_parse_status keeps pointers into it). */
+static void row_groups(struct psnap *s, struct psnap_buf *b, const char *groups) {
+  size_t n = strlen(groups);
+  b->p = realloc(b->p, n + 16);
+  b->len = (size_t)snprintf(b->p, n + 16, "Groups:\t%s\n", groups);
+  psnap_parse_status(b->p, b->len, &s->ss);
+}
+
+static void test_groups(void) {
+  static struct psnap s; /* large: not on the stack */
+  struct psnap_buf st = {0};
+  char *list = malloc(1 << 20), *want = malloc(1 << 20), *gr = malloc(1 << 20);
+  s.view = &ns_pidns_view; /* names from the lent group file */
+  /* a map of two extents, the second mapping lower host gids higher */
+  s.gidmap.n = 2;
+  s.gidmap.e[0].inside = 0, s.gidmap.e[0].outside = 2000, s.gidmap.e[0].count = 1000;
+  s.gidmap.e[1].inside = 5000, s.gidmap.e[1].outside = 1000, s.gidmap.e[1].count = 1000;
+  s.overflowgid = 65534;
+  const char *g = "root:x:0:\nfive:x:5000:\nfive-one:x:5001:someone\n";
+  psnap_idtab_parse(&s.lent.gr, g, strlen(g));
+
+  /* repeats, as setgroups(2) keeps them (sorted by host gid) */
+  row_groups(&s, &st, "1000 1000 1001 2000 2000 2000 9999 9999 ");
+  check_str(column(&s, PSNAP_COL_GROUPS), "root,five,five-one,65534",
+            "groups: each group once, by the view's gid (two host gids unmapped: one overflow gid)");
+  check_str(column(&s, PSNAP_COL_HGROUPS), "1000,1001,2000,9999", "hgroups: each host gid once");
+  size_t n = 0;
+  for (int i = 0; i < 65536; i++) n += (size_t)sprintf(list + n, "2000 ");
+  row_groups(&s, &st, list);
+  check_str(column(&s, PSNAP_COL_GROUPS), "root", "groups: one gid held 65536 times (NGROUPS_MAX) is one entry");
+  check_str(column(&s, PSNAP_COL_HGROUPS), "2000", "hgroups: one gid held 65536 times is one entry");
+  row_groups(&s, &st, "");
+  check_str(column(&s, PSNAP_COL_GROUPS), "", "groups: none is ''");
+  check_str(column(&s, PSNAP_COL_HGROUPS), "", "hgroups: none is ''");
+
+  /* the cut: 300 groups of PSNAP_NAME_MAX-byte names; whole entries up to
+     PSNAP_GROUPS_MAX bytes, then ",+N" */
+  psnap_idtab_free(&s.lent.gr);
+  s.gidmap.n = 1; /* the identity */
+  s.gidmap.e[0].inside = s.gidmap.e[0].outside = 0, s.gidmap.e[0].count = UINT32_MAX;
+  size_t gl = 0, wl = 0;
+  n = 0;
+  unsigned keep = (PSNAP_GROUPS_MAX + 1) / (PSNAP_NAME_MAX + 1); /* k names and k - 1 commas fit */
+  for (unsigned i = 0; i < 300; i++) {
+    char name[PSNAP_NAME_MAX + 1];
+    memset(name, 'a' + i % 26, PSNAP_NAME_MAX);
+    snprintf(name + PSNAP_NAME_MAX - 3, 4, "%03u", i);
+    gl += (size_t)sprintf(gr + gl, "%s:x:%u:\n", name, 3000 + i);
+    n += (size_t)sprintf(list + n, "%u ", 3000 + i);
+    if (i < keep) wl += (size_t)sprintf(want + wl, "%s%s", i ? "," : "", name);
+  }
+  sprintf(want + wl, ",+%u", 300 - keep);
+  psnap_idtab_parse(&s.lent.gr, gr, gl);
+  row_groups(&s, &st, list);
+  const char *got = column(&s, PSNAP_COL_GROUPS);
+  check(got && strcmp(got, want) == 0 && wl <= PSNAP_GROUPS_MAX,
+        "groups: cut after the whole names that fit in PSNAP_GROUPS_MAX bytes, then ',+N' for the rest");
+  /* 10000 host gids of 6 digits: 9362 fit, with their commas */
+  n = wl = 0;
+  keep = (PSNAP_GROUPS_MAX + 1) / 7;
+  for (unsigned i = 0; i < 10000; i++) {
+    n += (size_t)sprintf(list + n, "%u ", 100000 + i);
+    if (i < keep) wl += (size_t)sprintf(want + wl, "%s%u", i ? "," : "", 100000 + i);
+  }
+  sprintf(want + wl, ",+%u", 10000 - keep);
+  row_groups(&s, &st, list);
+  got = column(&s, PSNAP_COL_HGROUPS);
+  check(got && strcmp(got, want) == 0, "hgroups: cut after the gids that fit in PSNAP_GROUPS_MAX bytes, then ',+N'");
+
+  psnap_idtab_free(&s.lent.gr);
+  psnap_buf_free(&s.scratch);
+  free(st.p);
+  free(list);
+  free(want);
+  free(gr);
 }
 
 static void test_caps(void) {
@@ -474,6 +561,7 @@ int main(void) {
   test_container();
   test_idmap();
   test_idtab();
+  test_groups();
   test_caps();
   test_readfd();
   test_lazy();
