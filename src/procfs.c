@@ -505,54 +505,74 @@ static int idtab_cmp(const void *a, const void *b) {
 }
 
 /*
+** One line of an /etc/passwd or /etc/group file, p to le (its '\n' or the
+** end): the name, its length in *nlen and the id, or NULL when the line is
+** no entry. A name is what precedes the first ':', 1 to PSNAP_NAME_MAX
+** bytes, not "+..." or "-..." (NIS compat lines) nor "#..."; the id is the
+** decimal third field, at most UINT32_MAX; a line with a NUL byte is no
+** entry (as a C string it would read cut short).
+*/
+static const char *idtab_line(const char *p, const char *le, uint32_t *id, size_t *nlen) {
+  const char *c1 = memchr(p, ':', (size_t)(le - p));
+  if (!c1 || c1 == p || (size_t)(c1 - p) > PSNAP_NAME_MAX || *p == '+' || *p == '-' || *p == '#') return NULL;
+  const char *c2 = memchr(c1 + 1, ':', (size_t)(le - c1 - 1));
+  if (!c2 || memchr(p, '\0', (size_t)(le - p))) return NULL;
+  const char *q = c2 + 1;
+  unsigned long long v;
+  if (!psnap_next_uint(&q, le, &v) || (q != le && *q != ':') || v > UINT32_MAX) return NULL;
+  *id = (uint32_t)v;
+  *nlen = (size_t)(c1 - p);
+  return p;
+}
+
+/*
 ** Parse an /etc/passwd or /etc/group file ("name:x:id:..."; the id is the
 ** third field in both) into a table sorted by id. The file comes from a
 ** container and may be hostile: lines of any length, no final newline,
-** NUL bytes, ids that overflow, names of any length. Lines that do not
-** parse are skipped, and so is a line whose name (what precedes its first
-** ':') is longer than PSNAP_NAME_MAX bytes: it names nothing, its id
-** reads as the number, and no value of any row is longer than that
-** whatever the file. Returns 0 or -ENOMEM.
+** NUL bytes, ids that overflow, names of any length. Lines that are no
+** entry (idtab_line) are skipped: a name longer than PSNAP_NAME_MAX bytes
+** names nothing, so that no value of any row is longer than that
+** whatever the file. The table keeps its names only, not the file: two
+** passes over the text, one to count, one to copy, into two allocations
+** of just that size (the names, each NUL-terminated, in line order; the
+** entries). Returns 0 or -ENOMEM (and an empty table).
 */
 int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len) {
   memset(t, 0, sizeof *t);
-  t->text = psnap_malloc(len + 1);
-  if (!t->text) return -ENOMEM;
-  memcpy(t->text, buf, len);
-  t->text[len] = '\0';
-  size_t cap = 0;
-  char *p = t->text, *end = t->text + len;
-  uint32_t line = 0;
-  while (p < end) {
-    char *nl = memchr(p, '\n', (size_t)(end - p));
-    char *le = nl ? nl : end;
-    *le = '\0';
-    line++;
-    char *c1 = memchr(p, ':', (size_t)(le - p));
-    char *c2 = c1 ? memchr(c1 + 1, ':', (size_t)(le - c1 - 1)) : NULL;
-    if (c1 && c2 && c1 > p && (size_t)(c1 - p) <= PSNAP_NAME_MAX && *p != '+' && *p != '-' && *p != '#' &&
-        strlen(p) == (size_t)(le - p)) {
-      const char *q = c2 + 1;
-      unsigned long long id;
-      if (psnap_next_uint(&q, le, &id) && (q == le || *q == ':') && id <= UINT32_MAX) {
-        if (t->n == cap) {
-          size_t ncap = cap ? cap * 2 : 64;
-          void *ne = psnap_realloc(t->e, ncap * sizeof *t->e);
-          if (!ne) {
-            psnap_idtab_free(t);
-            return -ENOMEM;
-          }
-          t->e = ne;
-          cap = ncap;
+  size_t n = 0, bytes = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    const char *p = buf, *end = buf + len;
+    uint32_t line = 0;
+    char *out = t->text;
+    while (p < end) {
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      const char *le = nl ? nl : end;
+      uint32_t id;
+      size_t k;
+      line++;
+      if (idtab_line(p, le, &id, &k)) {
+        if (pass == 0) {
+          n++;
+          bytes += k + 1;
+        } else {
+          memcpy(out, p, k);
+          out[k] = '\0';
+          t->e[t->n].id = id;
+          t->e[t->n].line = line;
+          t->e[t->n].name = out;
+          t->n++;
+          out += k + 1;
         }
-        *c1 = '\0';
-        t->e[t->n].id = (uint32_t)id;
-        t->e[t->n].line = line;
-        t->e[t->n].name = p;
-        t->n++;
       }
+      p = le + 1;
     }
-    p = le + 1;
+    if (pass == 1 || n == 0) break;
+    t->text = psnap_malloc(bytes);
+    t->e = t->text ? psnap_malloc(n * sizeof *t->e) : NULL;
+    if (!t->e) {
+      psnap_idtab_free(t);
+      return -ENOMEM;
+    }
   }
   if (t->n) qsort(t->e, t->n, sizeof *t->e, idtab_cmp);
   return 0;

@@ -140,7 +140,8 @@ int psnap_parse_idmap(const char *buf, size_t len, struct psnap_idmap *m);
 /* Map a host (outside) id into the namespace; unmapped ids give overflow. */
 uint32_t psnap_idmap_in(const struct psnap_idmap *m, uint32_t outside, uint32_t overflow);
 
-/* An id -> name table parsed from an /etc/passwd or /etc/group file. */
+/* An id -> name table parsed from an /etc/passwd or /etc/group file: its
+   entries' names only, each at most PSNAP_NAME_MAX bytes. */
 struct psnap_idtab {
   struct psnap_idtab_ent {
     uint32_t id;
@@ -148,7 +149,7 @@ struct psnap_idtab {
     const char *name;
   } * e;
   size_t n;
-  char *text; /* owned copy of the file */
+  char *text; /* the names, NUL-terminated, in line order (NULL when n is 0) */
 };
 int psnap_idtab_parse(struct psnap_idtab *t, const char *buf, size_t len);
 const char *psnap_idtab_find(const struct psnap_idtab *t, uint32_t id);

@@ -6,8 +6,9 @@
 ** Invariants: 0 or -ENOMEM (only when an allocation failed, leaving an
 ** empty table); at most one entry per line, sorted by (id, line); every
 ** name is a non-empty NUL-terminated string of at most PSNAP_NAME_MAX
-** bytes inside the table's own copy of the text, at the start of a line,
-** without ':' or '\n', not starting with '+', '-' or '#'; find(id) of every id present gives the name of its first
+** bytes inside the table's own buffer of names, which holds the names in
+** line order and nothing else (not the file), without ':' or '\n', not
+** starting with '+', '-' or '#'; find(id) of every id present gives the name of its first
 ** line, and find() of absent ids gives NULL. A reference parser (written
 ** from the comment in procfs.c, with overflow-checked ids) must find the
 ** same (id, name) entries. (It found ids of 20+ digits wrapping modulo
@@ -68,29 +69,40 @@ static size_t reference(const char *buf, size_t size, const struct psnap_idtab *
   return found;
 }
 
+static int by_line(const void *a, const void *b) {
+  const struct psnap_idtab_ent *x = a, *y = b;
+  return x->line < y->line ? -1 : x->line > y->line;
+}
+
 static void check_table(const struct psnap_idtab *t, const char *buf, size_t size) {
-  CHECK(t->text != NULL);
-  /* an owned copy: the same bytes, but for the NULs that end lines and names */
-  CHECK((const char *)t->text != buf);
-  for (size_t i = 0; i < size; i++)
-    CHECK(t->text[i] == buf[i] || (t->text[i] == '\0' && (buf[i] == '\n' || buf[i] == ':')));
-  const char *tend = t->text + size; /* t->text[size] is the final NUL */
-  CHECK(*tend == '\0');
   size_t lines = 0;
   for (size_t i = 0; i < size; i++) lines += buf[i] == '\n';
   if (size && buf[size - 1] != '\n') lines++;
   CHECK(t->n <= lines);
-  CHECK(t->n == 0 || t->e != NULL);
+  CHECK(t->n == 0 ? t->e == NULL && t->text == NULL : t->e != NULL && t->text != NULL);
+  /* the names buffer: each entry's name and its NUL, packed in line order */
+  const char *tend = t->text;
+  if (t->n) {
+    struct psnap_idtab_ent *byline = malloc(t->n * sizeof *byline);
+    CHECK(byline);
+    memcpy(byline, t->e, t->n * sizeof *byline);
+    qsort(byline, t->n, sizeof *byline, by_line);
+    for (size_t i = 0; i < t->n; i++) {
+      CHECK(byline[i].name == tend && (i == 0 || byline[i - 1].line < byline[i].line));
+      tend += strlen(tend) + 1;
+    }
+    free(byline);
+  }
   size_t first = 0; /* the index of the first entry of the current id */
   for (size_t i = 0; i < t->n; i++) {
     const struct psnap_idtab_ent *e = &t->e[i];
     if (i) CHECK(t->e[i - 1].id < e->id || (t->e[i - 1].id == e->id && t->e[i - 1].line < e->line));
     CHECK(e->name >= t->text && e->name < tend);
-    size_t len = strlen(e->name); /* stops at or before tend's NUL */
-    CHECK(len > 0 && len <= PSNAP_NAME_MAX && e->name + len <= tend);
+    size_t len = strlen(e->name);
+    CHECK(len > 0 && len <= PSNAP_NAME_MAX && e->name + len < tend); /* tend: past the last name's NUL */
     CHECK(!memchr(e->name, ':', len) && !memchr(e->name, '\n', len));
     CHECK(e->name[0] != '+' && e->name[0] != '-' && e->name[0] != '#');
-    CHECK(e->name == t->text || e->name[-1] == '\0'); /* a line start ('\n' became NUL) */
+    CHECK(e->name == t->text || e->name[-1] == '\0'); /* a name starts after the last one's NUL */
     /* the first line of this id wins */
     if (i == 0 || t->e[i - 1].id != e->id) first = i;
     CHECK(psnap_idtab_find(t, e->id) == t->e[first].name);
