@@ -86,6 +86,13 @@ enum psnap_src {
 #define PSNAP_CMDLINE_MAX (64u << 20) /* most bytes kept of a command line */
 #define PSNAP_ETC_MAX (16u << 20)     /* most bytes of a lent /etc/passwd or /etc/group (and of one host NSS group) */
 #define PSNAP_IDMAP_MAX 65536u        /* most bytes of a uid_map or gid_map (340 extents) */
+#define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
+#define PSNAP_LEND_RETRY 10           /* deadlines a namespace whose helper missed one lends nothing */
+#define PSNAP_LEND_STUCK 4            /* most helpers of a program stuck at once (then no namespace lends) */
+#define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
+#define PSNAP_SAMPLE_MIN 0.01         /* shortest pcpu_now sample, seconds (one tick at 100 Hz) */
+#define PSNAP_SAMPLE_MAX 60.0         /* longest pcpu_now sample, seconds */
+
 /* Most bytes of a user or group name a container lends: a line of its
    /etc/passwd or /etc/group whose name is longer is no entry, and its id
    reads as the number. LOGIN_NAME_MAX is 256 with the NUL; procps's ps
@@ -95,12 +102,6 @@ enum psnap_src {
    then ",+N" for the N groups left out (desc.c, groups_of). 64 KiB is also
    the longest status line psgo reads (bufio.Scanner's token limit). */
 #define PSNAP_GROUPS_MAX 65536u
-#define PSNAP_DEADLINE_MS 2000u       /* default deadline for a container's names */
-#define PSNAP_LEND_RETRY 10           /* deadlines a namespace whose helper missed one lends nothing */
-#define PSNAP_LEND_STUCK 4            /* most helpers of a program stuck at once (then no namespace lends) */
-#define PSNAP_MAX_PIDNS_LEVEL 32      /* the kernel's nesting limit of PID namespaces */
-#define PSNAP_SAMPLE_MIN 0.01         /* shortest pcpu_now sample, seconds (one tick at 100 Hz) */
-#define PSNAP_SAMPLE_MAX 60.0         /* longest pcpu_now sample, seconds */
 
 /* The columns, in table order: derived from the registry (columns.h), as
    psnap_cols[] in desc.c is. */

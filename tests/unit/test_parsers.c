@@ -187,7 +187,8 @@ static void test_idtab(void) {
   char *h = malloc(big + 32);
   memset(h, 'a', big);
   strcpy(h + big, ":x:77:\nb:x:78:\n");
-  check(psnap_idtab_parse(&t, h, strlen(h)) == 0 && psnap_idtab_find(&t, 77) == NULL, "idtab: a 4 MiB name is no entry");
+  check(psnap_idtab_parse(&t, h, strlen(h)) == 0 && psnap_idtab_find(&t, 77) == NULL,
+        "idtab: a 4 MiB name is no entry");
   check_str(psnap_idtab_find(&t, 78), "b", "idtab: line after a huge line");
   psnap_idtab_free(&t);
   free(h);
@@ -207,7 +208,8 @@ static void test_idtab(void) {
   check(psnap_idtab_find(&t, 1000) == NULL, "idtab: a passwd name of PSNAP_NAME_MAX + 1 bytes is none");
   check_str(psnap_idtab_find(&t, 5), n256, "idtab: a group name of PSNAP_NAME_MAX bytes is an entry");
   check(psnap_idtab_find(&t, 6) == NULL, "idtab: a group name of PSNAP_NAME_MAX + 1 bytes is none");
-  check_str(psnap_idtab_find(&t, 7), "seven", "idtab: after a line whose name is too long, the next line of its id wins");
+  check_str(psnap_idtab_find(&t, 7), "seven",
+            "idtab: after a line whose name is too long, the next line of its id wins");
   check(t.n == 3, "idtab: the lines with names too long are no entries");
   psnap_idtab_free(&t);
   free(b);
