@@ -189,11 +189,11 @@ static int cmp_u32(const void *a, const void *b) {
 ** gid 65536 times (NGROUPS_MAX), and procps (ps -o supgrp) and psgo
 ** (groups, hgroups) print them all. We do not: a repeat names no other
 ** group, and one gid with a long name, repeated, made one value 943 MB.
-** The value is then cut so that it never passes PSNAP_GROUPS_MAX bytes,
-** whatever the container holds: whole entries, then ",+N" for the N
-** groups left out (no name a container can lend starts with '+': such
-** lines are NIS compat entries, never names); no name is looked up past
-** the cut. A caller in a user namespace of its own reads its own view's
+** The value is then cut so that its entries never take more than
+** PSNAP_GROUPS_MAX bytes, whatever the container holds: whole entries,
+** then ",+N" (at most 8 bytes more) for the N groups left out (no name a
+** container can lend starts with '+': such lines are NIS compat entries,
+** never names); no name is looked up past the cut. A caller in a user namespace of its own reads its own view's
 ** gids, not sorted (every unmapped one is the overflow gid), and so can
 ** a map of several extents make the view's: they are sorted here.
 */
