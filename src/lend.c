@@ -23,12 +23,19 @@
 **   - after the exec it makes itself not dumpable, drops every id and
 **     capability and reads its request (helper/lender.c). The host
 **     program's dumpable flag, memory and descriptors are never its;
-**   - the caller opens the lender's root (O_PATH, through its own
-**     /proc/PID/root) and hands it over with one end of a socketpair, on
-**     which the helper answers, and the read end of a pipe whose closing
-**     kills it (the caller done, late, or dead); the caller reads the
-**     socket until the deadline, asking every LEND_POLL_MS whether the
-**     query was interrupted (cfg.interrupted: sqlite3_interrupt, Ctrl-C).
+**   - it gets one end of a socketpair, on which it answers, and the read
+**     end of a pipe whose closing kills it (the caller done with it, late,
+**     or dead); for each query the caller opens the lender's root (O_PATH,
+**     through its own /proc/PID/root) and sends it over the socket, then
+**     reads the answer until the deadline, asking every LEND_POLL_MS
+**     whether the query was interrupted (cfg.interrupted:
+**     sqlite3_interrupt, Ctrl-C);
+**   - a helper that answered whole is kept for the next query (one per
+**     program, `idle`), and leaves by itself after LEND_IDLE_S seconds
+**     without one: an exec costs a query about 1 ms on a VM, a request
+**     to a kept helper about 0.1 ms (bench/RESULTS.md). The descriptors
+**     kept for it are checked to be still ours (a program may close them
+**     behind our back) before each use, and closed in a fork's child.
 **
 ** Past the deadline the names stay numbers and the helper is killed. One
 ** stuck in a FUSE request that its daemon never answers cannot die until
@@ -127,6 +134,22 @@ static pthread_cond_t cv; /* a lending left L_FLIGHT; CLOCK_MONOTONIC */
 static struct lending *list;
 static int nstuck; /* entries whose worker is not gone */
 
+/*
+** A running helper, as the caller holds it: the socket, the pipe whose
+** closing kills it, and a pidfd (from its first HELLO; -1 before). Each
+** descriptor's identity is kept, so that one the program closed behind
+** our back (and whose number it reused) is never taken for ours.
+*/
+struct helper {
+  int sock, death, pidfd;
+  dev_t sdev, ddev;
+  ino_t sino, dino;
+};
+#define NO_HELPER ((struct helper){.sock = -1, .death = -1, .pidfd = -1})
+
+/* The helper kept between queries (sock -1: none); under mu. */
+static struct helper idle = {.sock = -1, .death = -1, .pidfd = -1};
+
 static void raw_free(struct names_raw *r) {
   psnap_buf_free(&r->passwd);
   psnap_buf_free(&r->group);
@@ -139,6 +162,10 @@ static void fork_parent(void) { pthread_mutex_unlock(&mu); }
 static void fork_child(void) {
   for (struct lending *e = list; e; e = e->next)
     if (e->pidfd >= 0) close(e->pidfd);
+  /* the parent keeps its helper: closing these copies does not end it */
+  if (idle.sock >= 0) close(idle.sock), close(idle.death);
+  if (idle.pidfd >= 0) close(idle.pidfd);
+  idle = NO_HELPER;
   list = NULL; /* the entries stay allocated: waiters of the parent's threads do not exist here */
   nstuck = 0;
   pthread_mutex_init(&mu, NULL);
@@ -208,7 +235,7 @@ static void reap(void) {
 /* --------------------------------------------------------- the helper */
 
 struct child_arg {
-  int exe, root, sock, death;
+  int exe, sock, death;
   char caller[24]; /* the helper's argv[1]: whose helper it is, for ps(1) users */
   char path[32];   /* /proc/self/fd/EXE: for an exec that cannot take the descriptor (valgrind's) */
   char *stack;     /* the second child's stack (top) */
@@ -218,17 +245,16 @@ struct child_arg {
 ** The second child, until its exec: in the caller's address space
 ** (CLONE_VM; the caller's thread and the first child suspended by
 ** CLONE_VFORK) or a copy of it, on a stack of its own, every signal
-** blocked. Raw system calls on its own descriptor table only: root to 0,
-** the socket to 1, every other descriptor closed by the exec. Returns
-** (exits with) 127 when the exec failed.
+** blocked. Raw system calls on its own descriptor table only: the socket
+** to 1, the pipe to 2, 0 closed, every other descriptor closed by the
+** exec. Returns (exits with) 127 when the exec failed.
 */
 RAW_CHILD static int exec_child(void *p) {
   const struct child_arg *a = p;
-  long root = RAW3(SYS_fcntl, a->root, F_DUPFD, 3), sock = RAW3(SYS_fcntl, a->sock, F_DUPFD, 3),
-       death = RAW3(SYS_fcntl, a->death, F_DUPFD, 3);
-  if (root < 0 || sock < 0 || death < 0 || RAW3(SYS_dup3, root, LEND_FD_ROOT, 0) < 0 ||
-      RAW3(SYS_dup3, sock, LEND_FD_SOCK, 0) < 0 || RAW3(SYS_dup3, death, LEND_FD_DEATH, 0) < 0)
+  long sock = RAW3(SYS_fcntl, a->sock, F_DUPFD, 3), death = RAW3(SYS_fcntl, a->death, F_DUPFD, 3);
+  if (sock < 0 || death < 0 || RAW3(SYS_dup3, sock, LEND_FD_SOCK, 0) < 0 || RAW3(SYS_dup3, death, LEND_FD_DEATH, 0) < 0)
     return 127;
+  RAW1(SYS_close, 0);
   /* the rest close at the exec (Linux 5.11); before, the helper closes them itself */
   RAW3(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
   const char *argv[] = {"ps-lend", a->caller, NULL}, *envp[] = {NULL};
@@ -277,7 +303,7 @@ static int lender_exe(void) {
 }
 
 /*
-** Start the helper with root, sock and death as its descriptors 0, 1 and 2: glibc's
+** Start the helper with sock and death as its descriptors 1 and 2: glibc's
 ** clone() (it runs the function on the stack given, no hand-written
 ** trampoline), CLONE_VM | CLONE_VFORK, exit signal 0, so that no fork
 ** handler runs, no SIGCHLD is sent and the program's wait() sees nothing;
@@ -285,11 +311,11 @@ static int lender_exe(void) {
 ** refused (valgrind runs such clones as forks) the children are copies,
 ** which exec at once as well. 0 or -errno.
 */
-static int spawn(int root, int sock, int death) {
+static int spawn(int sock, int death) {
   int exe = lender_exe();
   if (exe < 0) return exe;
   char stack[2 * LEND_CHILD_STACK] __attribute__((aligned(16)));
-  struct child_arg a = {.exe = exe, .root = root, .sock = sock, .death = death, .stack = stack + LEND_CHILD_STACK};
+  struct child_arg a = {.exe = exe, .sock = sock, .death = death, .stack = stack + LEND_CHILD_STACK};
   snprintf(a.caller, sizeof a.caller, "%d", (int)getpid());
   snprintf(a.path, sizeof a.path, "/proc/self/fd/%d", exe);
   /* Every signal blocked in the children (no handler of the program can
@@ -336,7 +362,7 @@ struct stream {
   uint32_t kind;
   int end; /* END came: its status in status */
   int status;
-  int worker; /* HELLO: a pidfd of the process that reads, or -1 */
+  int pid; /* HELLO: the helper's pid, or -1 */
 };
 
 /* Take n bytes of the stream. 0, -EPROTO for a stream that breaks a rule or a bound, -ENOMEM. */
@@ -357,10 +383,8 @@ static int feed(struct stream *st, struct names_raw *r, const char *p, size_t n)
         continue;
       }
       if (st->h.kind == LEND_REC_HELLO) {
-        /* It waits for nothing before this: its pid is its own. Only ever
-           used to kill it while the stream is open (still its) */
-        if (st->worker >= 0 || st->h.status <= 0) return -EPROTO;
-        st->worker = (int)syscall(SYS_pidfd_open, (pid_t)st->h.status, 0);
+        if (st->pid >= 0 || st->h.status <= 0) return -EPROTO;
+        st->pid = st->h.status;
         continue;
       }
       if (st->h.kind != LEND_REC_PASSWD && st->h.kind != LEND_REC_GROUP && st->h.kind != LEND_REC_TTY) return -EPROTO;
@@ -387,12 +411,13 @@ static int interrupted(const struct lend_ctl *ctl) { return ctl->interrupted && 
 /*
 ** Read the helper's records until it closes the socket, the deadline
 ** passes or the query is interrupted. W_* (*rc: 0, -EPROTO, -ENOMEM);
-** *worker: a pidfd of the process that reads (HELLO), or -1.
+** *pid: the helper's, from HELLO (it is waiting for this caller then: the
+** pid is still its own), or -1.
 */
-static int collect(int sock, const struct lend_ctl *ctl, struct names_raw *r, int *rc, int *worker) {
+static int collect(int sock, const struct lend_ctl *ctl, struct names_raw *r, int *rc, int *pid) {
   struct stream st;
   memset(&st, 0, sizeof st);
-  st.worker = -1;
+  st.pid = -1;
   char buf[16384];
   long long until = now_ms() + ctl->deadline_ms;
   int w = W_DONE;
@@ -416,12 +441,12 @@ static int collect(int sock, const struct lend_ctl *ctl, struct names_raw *r, in
     if (n <= 0) continue;
     ssize_t got = read(sock, buf, sizeof buf);
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (got <= 0) break; /* the helper is done (or died): EOF */
+    if (got <= 0) break; /* the helper died: EOF */
     *rc = feed(&st, r, buf, (size_t)got);
-    if (*rc < 0) break;
+    if (*rc < 0 || (st.end && !st.left && !st.hgot)) break; /* END: this request is answered */
   }
   if (w == W_DONE && *rc == 0 && (!st.end || st.left || st.hgot || st.status != 0)) *rc = -EPROTO;
-  *worker = st.worker;
+  *pid = st.pid;
   return w;
 }
 
@@ -469,10 +494,102 @@ static int fuse_busy(int xfd) {
   return busy;
 }
 
+/* Close what the caller holds of h: the helper dies as its pipe closes. */
+static void helper_close(struct helper *h) {
+  if (h->pidfd >= 0) close(h->pidfd);
+  if (h->death >= 0) close(h->death);
+  if (h->sock >= 0) close(h->sock);
+  *h = NO_HELPER;
+}
+
+/* 1 when h's socket and pipe are still the descriptors they were. */
+static int helper_ours(const struct helper *h) {
+  struct stat a, b;
+  return fstat(h->sock, &a) == 0 && fstat(h->death, &b) == 0 && S_ISSOCK(a.st_mode) && S_ISFIFO(b.st_mode) &&
+         a.st_dev == h->sdev && a.st_ino == h->sino && b.st_dev == h->ddev && b.st_ino == h->dino;
+}
+
+/* Start a new helper into *h. 0 or -errno. */
+static int helper_start(struct helper *h) {
+  int sv[2], death[2];
+  *h = NO_HELPER;
+  if (pipe2(death, O_CLOEXEC) < 0) return -errno;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+    int e = errno;
+    close(death[0]), close(death[1]);
+    return -e;
+  }
+  struct stat a, b;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  int rc = fstat(sv[0], &a) < 0 || fstat(death[1], &b) < 0 ? -errno : spawn(sv[1], death[0]);
+  close(sv[1]);
+  close(death[0]);
+  if (rc < 0) {
+    close(sv[0]), close(death[1]);
+    return rc;
+  }
+  *h = (struct helper){.sock = sv[0], .death = death[1], .pidfd = -1};
+  h->sdev = a.st_dev, h->sino = a.st_ino, h->ddev = b.st_dev, h->dino = b.st_ino;
+  return 0;
+}
+
+/* The helper kept from an earlier query, if it is still there and ours. 1, or 0 (none). */
+static int helper_take(struct helper *h) {
+  pthread_mutex_lock(&mu);
+  *h = idle;
+  idle = NO_HELPER;
+  pthread_mutex_unlock(&mu);
+  if (h->sock < 0) return 0;
+  if (!helper_ours(h)) {
+    *h = NO_HELPER; /* the program closed them: the numbers are not ours to close */
+    return 0;
+  }
+  if (h->pidfd >= 0 && gone(h->pidfd, 0)) {
+    helper_close(h); /* it left, idle */
+    return 0;
+  }
+  return 1;
+}
+
+/* Keep h for the next query, unless one is kept already. */
+static void helper_keep(struct helper *h) {
+  pthread_mutex_lock(&mu);
+  if (idle.sock < 0) {
+    idle = *h;
+    *h = NO_HELPER;
+  }
+  pthread_mutex_unlock(&mu);
+  if (h->sock >= 0) helper_close(h);
+}
+
+/* Send one request, with the lender's root. 0 or -errno. */
+static int ask(const struct helper *h, int root, unsigned what) {
+  struct lend_req q = {.magic = LEND_MAGIC, .what = what};
+  struct iovec iov = {.iov_base = &q, .iov_len = sizeof q};
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } c;
+  memset(&c, 0, sizeof c);
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+  struct cmsghdr *ch = CMSG_FIRSTHDR(&m);
+  ch->cmsg_level = SOL_SOCKET;
+  ch->cmsg_type = SCM_RIGHTS;
+  ch->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(ch), &root, sizeof root);
+  ssize_t n;
+  while ((n = sendmsg(h->sock, &m, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+  }
+  return n == (ssize_t)sizeof q ? 0 : n < 0 ? -errno : -EPROTO;
+}
+
 /*
-** Run one helper for the lender whose /proc directory is xfd. Returns W_*;
-** *r holds what it sent when *rc is 0; *stuck is its pidfd when it could
-** not be reaped (else -1).
+** Lend through a helper for the lender whose /proc directory is xfd: the
+** one kept from an earlier query, else a new one (and a new one once more
+** when the kept one turns out to have left). Returns W_*; *r holds what it
+** sent when *rc is 0; *stuck is its pidfd when it was killed and did not
+** die (else -1). A helper that answered whole is kept for the next query.
 */
 static int run_helper(int xfd, unsigned what, const struct lend_ctl *ctl, struct names_raw *r, int *rc, int *stuck) {
   *stuck = -1;
@@ -481,41 +598,44 @@ static int run_helper(int xfd, unsigned what, const struct lend_ctl *ctl, struct
     *rc = -EBUSY;
     return W_DONE;
   }
-  int sv[2], death[2] = {-1, -1};
   int root = openat(xfd, "root", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (root < 0 || pipe2(death, O_CLOEXEC) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-    *rc = errno == ENOMEM ? -ENOMEM : -errno;
-    if (root >= 0) close(root);
-    if (death[0] >= 0) close(death[0]), close(death[1]);
+  if (root < 0) {
+    *rc = -errno;
     return W_DONE;
   }
-  int rc0 = spawn(root, sv[1], death[0]);
+  struct helper h;
+  int w = W_DONE, kept = helper_take(&h);
+  for (;;) {
+    if (!kept && (*rc = helper_start(&h)) < 0) break; /* EAGAIN: the process limit: numbers */
+    int pid = -1;
+    *rc = ask(&h, root, what);
+    if (*rc == 0) w = collect(h.sock, ctl, r, rc, &pid);
+    if (pid > 0 && h.pidfd < 0) h.pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+    if (kept && w == W_DONE && pid <= 0 && *rc < 0) {
+      /* the kept one left (idle) before it read this request: a new one */
+      raw_free(r);
+      helper_close(&h);
+      kept = 0;
+      continue;
+    }
+    break;
+  }
   close(root);
-  close(sv[1]);
-  close(death[0]);
-  if (rc0 < 0) {
-    close(death[1]);
-    close(sv[0]);
-    *rc = rc0 == -ENOMEM ? -ENOMEM : rc0; /* EAGAIN: the process limit: numbers */
-    return W_DONE;
+  if (*rc == 0 && w == W_DONE) {
+    helper_keep(&h);
+    return w;
   }
-  struct lend_req q = {.magic = LEND_MAGIC, .what = what};
-  int w = W_DONE, worker = -1;
-  if (send(sv[0], &q, sizeof q, MSG_NOSIGNAL) != (ssize_t)sizeof q)
-    *rc = -EPROTO;
-  else
-    w = collect(sv[0], ctl, r, rc, &worker);
-  /* Done, too late or interrupted: the helper dies as its pipe closes
-     (killed outright past the deadline, for good measure). It dies at
-     once, unless it waits in a FUSE request that its daemon read and
-     never answers, where no signal reaches */
-  if (w != W_DONE && worker >= 0) (void)syscall(SYS_pidfd_send_signal, worker, SIGKILL, NULL, 0);
-  close(death[1]);
-  close(sv[0]);
-  if (worker >= 0 && w != W_DONE && !gone(worker, LEND_DIE_MS))
-    *stuck = worker;
-  else if (worker >= 0)
-    close(worker);
+  /* Late, interrupted or broken: killed, and its pipe closed (which kills
+     it too). It dies at once, unless it waits in a FUSE request that its
+     daemon read and never answers, where no signal reaches */
+  if (h.pidfd >= 0 && w != W_DONE) (void)syscall(SYS_pidfd_send_signal, h.pidfd, SIGKILL, NULL, 0);
+  int pidfd = h.pidfd;
+  h.pidfd = -1;
+  helper_close(&h);
+  if (pidfd >= 0 && w != W_DONE && !gone(pidfd, LEND_DIE_MS))
+    *stuck = pidfd;
+  else if (pidfd >= 0)
+    close(pidfd);
   return w;
 }
 

@@ -3,13 +3,15 @@
 ** (helper/lender.c, a program of its own) say to each other, and the one
 ** walk of a /dev directory that both make.
 **
-** The helper starts with three descriptors and no others:
-**   0  the root of the process that lends the names, O_PATH (opened by the
-**      caller through its own /proc/PID/root)
-**   1  a stream socket to the caller: one request in, records out
+** The helper starts with two descriptors and no others:
+**   1  a stream socket to the caller: requests in, each with the root of
+**      the process that lends the names (O_PATH, opened by the caller
+**      through its own /proc/PID/root) as SCM_RIGHTS; records out
 **   2  the read end of a pipe that the caller never writes: its close
-**      (the caller done, or dead) kills the helper (helper/lender.c)
-** It answers with records: a header, then len bytes. HELLO, first, gives
+**      (the caller done with the helper, or dead) kills the helper
+** It answers one request at a time, and exits when none comes for
+** LEND_IDLE_S seconds.
+** To each it answers with records: a header, then len bytes. HELLO, first, gives
 ** the helper's pid (the caller kills it past the deadline, and counts it
 ** while it is stuck); PASSWD and GROUP
 ** carry a file's bytes in chunks (at most PSNAP_ETC_MAX + 1 of each: one
@@ -28,13 +30,13 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#define LEND_FD_ROOT 0
 #define LEND_FD_SOCK 1
 #define LEND_FD_DEATH 2
 #define LEND_MAGIC 0x6c656e64u        /* "lend" */
 #define LEND_ID 65534                 /* the helper's uid and gid when the caller can change ids: nobody */
 #define LEND_MAX_TTY 4096             /* device names kept from a container's /dev */
 #define LEND_CHUNK ((size_t)64 << 10) /* most bytes of one record */
+#define LEND_IDLE_S 10                /* a helper with no request for this long exits */
 
 /* What the caller asks for. */
 enum { LEND_IDS = 1, LEND_TTY = 2 };

@@ -72,12 +72,15 @@ def test_a_helper_killed_by_the_program_s_seccomp_filter_dumps_no_core():
             cores = lib.wait_for(lambda: os.listdir(tmp), timeout=5, what="the control's core file")
             for k in cores:
                 os.unlink(os.path.join(tmp, k))
+            control = Driver()
+            assert named(control.rows(Q, c.init)) >= {"root", "someone"}, "names not lent without the filter"
+            assert control.exit() == 0
+            # (a program that lent before its filter keeps a helper made before it)
             d = Driver()
             r = d.call("py", code="import resource\n"
                                   "resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,) * 2)\n"
                                   "secret = b'hunter2-' * 4096\n")
             assert r["res"][0] == "ok", r
-            assert named(d.rows(Q, c.init)) >= {"root", "someone"}, "names not lent before the filter"
             r = d.call("py", code="import ctypes\n"
                                   "sc = ctypes.CDLL('libseccomp.so.2', use_errno=True)\n"
                                   "sc.seccomp_init.restype = ctypes.c_void_p\n"
@@ -360,3 +363,51 @@ def test_a_sysfs_file_seen_through_an_overlay_is_not_lent():
         with open(alias, "w") as f:
             f.write(old)
         subprocess.run(["rm", "-rf", tmp], check=False)
+
+
+def test_a_kept_helper_serves_the_next_query_and_leaves_when_idle():
+    require_root()
+    idle_s = int(re.search(r"#define LEND_IDLE_S (\d+)", open(os.path.join(lib.ROOT, "src", "lendproto.h")).read())[1])
+    with container() as c:
+        d = Driver()
+        assert named(d.rows(Q, c.init)) >= {"root", "someone"}
+        first = helpers(d.pid)
+        assert len(first) == 1, f"helpers after one query: {first}, want the one kept"
+        assert named(d.rows(Q, c.init)) >= {"root", "someone"}
+        assert helpers(d.pid) == first, f"the next query started another helper: {helpers(d.pid)}, was {first}"
+        (k,) = first
+        lib.wait_for(lambda: state(k) in (None, "Z"), timeout=idle_s + 5,
+                     what=f"the kept helper {k} to leave after {idle_s} s idle")
+        assert named(d.rows(Q, c.init)) >= {"root", "someone"}, "no names after the kept helper left"
+        assert len(helpers(d.pid) - {k}) == 1, f"helpers: {helpers(d.pid)}"
+        assert d.exit() == 0
+
+
+def test_a_program_that_closes_the_kept_helper_s_descriptors_gets_a_new_one():
+    require_root()
+    with container() as c:
+        d = Driver()
+        assert named(d.rows(Q, c.init)) >= {"root", "someone"}
+        (k,) = helpers(d.pid)
+        # close everything but stdio (a daemon's close_range), then take the
+        # numbers again with pipes: a stale descriptor must never be written to
+        r = d.call("py", code="import os\n"
+                              "os.closerange(3, 4096)\n"
+                              "pipes = [os.pipe() for _ in range(8)]\n"
+                              "for r_, w in pipes: os.set_blocking(r_, False)\n"
+                              "st['pipes'] = pipes\n"
+                              "out = sorted(x for p in pipes for x in p)\n")
+        assert r["res"][0] == "ok", r
+        lib.wait_for(lambda: state(k) in (None, "Z"), timeout=5, what=f"the helper {k} to die with its pipe")
+        rows = d.rows(Q, c.init)
+        assert named(rows) >= {"root", "someone"}, f"no names after the program closed the helper's descriptors: {rows}"
+        r = d.call("py", code="import os\n"
+                              "got = []\n"
+                              "for r_, w in st['pipes']:\n"
+                              "    try:\n"
+                              "        got.append(len(os.read(r_, 65536)))\n"
+                              "    except BlockingIOError:\n"
+                              "        pass\n"
+                              "out = got\n")
+        assert r["res"] == ["ok", []], f"bytes written into the program's own pipes: {r['res']}"
+        assert d.exit() == 0

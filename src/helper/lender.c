@@ -12,7 +12,7 @@
 ** file, a credential change and the dumpable flag it resets, a read that a
 ** FUSE daemon never answers) touches only this process. Before it reads its
 ** request it makes itself not dumpable with no core file, blocks every
-** signal, has no descriptor but its three (lendproto.h), dies with the caller, and drops every
+** signal, has no descriptor but its two (lendproto.h), dies with the caller, and drops every
 ** privilege: no supplementary groups, uid and gid nobody when the caller
 ** could change ids, no capabilities (ambient ones too), no new privileges.
 ** A planted link can then read only what nobody can.
@@ -46,6 +46,8 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/vfs.h>
 
 _Static_assert(RAW_SYS_INLINE, "the helper is built without the C library: raw system calls (rawsys.h) are needed");
@@ -94,7 +96,7 @@ static void send_rec(uint32_t kind, int32_t status, const void *buf, size_t len)
 
 /*
 ** The process's state before anything is read: not dumpable, no core
-** file, only the three descriptors. Signals are
+** file, only its two descriptors. Signals are
 ** blocked already (the caller blocked them for the exec; the mask stays).
 */
 static void seal(void) {
@@ -104,6 +106,7 @@ static void seal(void) {
   struct rlimit none = {0, 0};
   RAW4(SYS_prlimit64, 0, RLIMIT_CORE, &none, NULL);
   RAW2(SYS_prctl, PR_SET_NAME, "ps-lend");
+  RAW1(SYS_close, 0);
   if (RAW3(SYS_close_range, 3, ~0U, 0) < 0) {
     /* before Linux 5.9: one by one, up to the descriptor limit */
     struct rlimit rl;
@@ -139,12 +142,15 @@ static int kernel_fs(long type) {
          type == CGROUP2_SUPER_MAGIC || type == DEVPTS_SUPER_MAGIC;
 }
 
+/* The root of the process that lends, for the request being answered. */
+static int root = -1;
+
 /* Open a path beneath the lender's root: inside it, no magic links. fd or -errno. */
 static int open_beneath(const char *path, int flags) {
   /* openat2 refuses O_NOCTTY beside O_PATH */
   struct open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC | ((flags & O_PATH) ? 0 : O_NOCTTY)),
                          .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-  return (int)RAW4(SYS_openat2, LEND_FD_ROOT, path, &how, sizeof how);
+  return (int)RAW4(SYS_openat2, root, path, &how, sizeof how);
 }
 
 /* A file of an overlay maps only when its layer's file does (see the header). */
@@ -229,16 +235,37 @@ static int send_dev(void) {
   return 0;
 }
 
-/* Read the request: exactly one, whole. 0, or -EPROTO. */
-static int request(struct lend_req *q) {
-  size_t got = 0;
-  while (got < sizeof *q) {
-    long r = RAW3(SYS_read, LEND_FD_SOCK, (char *)q + got, sizeof *q - got);
-    if (r == -EINTR) continue;
-    if (r <= 0) return -EPROTO;
-    got += (size_t)r;
+/*
+** Wait for the next request and read it, whole, with the descriptor it
+** carries (SCM_RIGHTS): the root of the process that lends, O_PATH, in
+** *fd. 0; 1 when there is none for LEND_IDLE_S seconds or the caller
+** closed the socket (then this helper exits); -EPROTO for anything else.
+*/
+static int request(struct lend_req *q, int *fd) {
+  struct pollfd p = {.fd = LEND_FD_SOCK, .events = POLLIN, .revents = 0};
+  struct timespec idle = {.tv_sec = LEND_IDLE_S, .tv_nsec = 0};
+  long n;
+  while ((n = RAW6(SYS_ppoll, &p, 1, &idle, NULL, 8, 0)) == -EINTR) {
   }
-  return q->magic == LEND_MAGIC ? 0 : -EPROTO;
+  if (n <= 0) return 1;
+  union {
+    struct cmsghdr h;
+    char buf[CMSG_SPACE(sizeof(int))];
+  } c;
+  memset(&c, 0, sizeof c);
+  struct iovec iov = {.iov_base = q, .iov_len = sizeof *q};
+  struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = c.buf, .msg_controllen = sizeof c.buf};
+  long r = RAW3(SYS_recvmsg, LEND_FD_SOCK, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+  if (r == 0) return 1;
+  *fd = -1;
+  if (m.msg_controllen >= CMSG_LEN(sizeof(int)) && c.h.cmsg_level == SOL_SOCKET && c.h.cmsg_type == SCM_RIGHTS &&
+      c.h.cmsg_len == CMSG_LEN(sizeof(int)))
+    raw_copy(fd, CMSG_DATA(&c.h), sizeof(int));
+  if (r != (long)sizeof *q || q->magic != LEND_MAGIC || (m.msg_flags & MSG_CTRUNC) || *fd < 0) {
+    if (*fd >= 0) RAW1(SYS_close, *fd);
+    return -EPROTO;
+  }
+  return 0;
 }
 
 /*
@@ -260,18 +287,28 @@ static int die_with_caller(void) {
   return RAW3(SYS_read, LEND_FD_DEATH, &c, 1) == -EAGAIN ? 0 : -EPIPE;
 }
 
+/*
+** Seal, drop privileges, then answer requests one at a time until the
+** caller closes the socket (or the pipe: then the kernel kills this) or
+** none comes for LEND_IDLE_S seconds.
+*/
 static void run(void) {
   seal();
-  int rc = unprivileged();
+  int priv = unprivileged();
   if (die_with_caller() < 0) die(4);
-  struct lend_req q = {0, 0};
-  if (request(&q) < 0) die(3);
-  send_rec(LEND_REC_HELLO, (int32_t)RAW0(SYS_getpid), NULL, 0);
-  if (rc == 0 && (q.what & LEND_IDS)) rc = send_file("etc/passwd", LEND_REC_PASSWD);
-  if (rc == 0 && (q.what & LEND_IDS)) rc = send_file("etc/group", LEND_REC_GROUP);
-  if (rc == 0 && (q.what & LEND_TTY)) rc = send_dev();
-  send_rec(LEND_REC_END, rc, NULL, 0);
-  die(0);
+  for (;;) {
+    struct lend_req q = {0, 0};
+    int r = request(&q, &root);
+    if (r) die(r > 0 ? 0 : 3);
+    int rc = priv;
+    send_rec(LEND_REC_HELLO, (int32_t)RAW0(SYS_getpid), NULL, 0);
+    if (rc == 0 && (q.what & LEND_IDS)) rc = send_file("etc/passwd", LEND_REC_PASSWD);
+    if (rc == 0 && (q.what & LEND_IDS)) rc = send_file("etc/group", LEND_REC_GROUP);
+    if (rc == 0 && (q.what & LEND_TTY)) rc = send_dev();
+    send_rec(LEND_REC_END, rc, NULL, 0);
+    RAW1(SYS_close, root);
+    root = -1;
+  }
 }
 
 /*
