@@ -442,11 +442,11 @@ if [ $HAVE_CT = 1 ]; then
   addc c_sql_join "${SQ[@]}" -cmd "$SETUP" "$SQL_JOIN"
   runc
   # 3c: what lending names costs. A query that shows a container's user
-  # names starts one helper program (src/lend.c, src/helper/lender.c) in an
-  # address space of its own: two CLONE_VM children and an exec, whatever
-  # the caller's size. ps(X) with and without user, in a qtime with nothing
-  # extra and in one holding LEND_MIB MiB more (-b): the two should cost
-  # the same.
+  # names asks a helper program (src/lend.c, src/helper/lender.c) in an
+  # address space of its own, started once (two CLONE_VM children and an
+  # exec) and kept between queries, whatever the caller's size. ps(X) with
+  # and without user, in a qtime with nothing extra and in one holding
+  # LEND_MIB MiB more (-b): the two should cost the same.
   avail=$(awk '$1 == "MemAvailable:" { print int($2 / 1024) }' /proc/meminfo)
   for mib in 0 "$LEND_MIB"; do
     if [ "$mib" -gt 0 ] && [ "${avail:-0}" -lt $((2 * mib)) ]; then
@@ -638,7 +638,7 @@ rowh "in-process  sqlite: host scan (baseline of b)" q_sql_h3b q_sql_h3b
 rowh "in-process  sqlite: ps(X) of the container (b)" q_sql_ctb q_sql_h3b
 rowh "command     sqlite3 shell: host scan" c_sql_h3b c_sql_h3b
 rowh "command     sqlite3 shell: ps(X) of the container" c_sql_ctb c_sql_h3b
-hdr "3c: lending names: ps(X) of one 3a container with and without user (one helper program per query); x = against count(*) of the same run"
+hdr "3c: lending names: ps(X) of one 3a container with and without user (a kept helper program, started once); x = against count(*) of the same run"
 for mib in 0 "$LEND_MIB"; do
   rowh "in-process  +$mib MiB: SELECT count(*) FROM ps(X)" "q_lend_n$mib" "q_lend_n$mib"
   rowh "in-process  +$mib MiB: SELECT count(user) FROM ps(X)" "q_lend_u$mib" "q_lend_n$mib"
