@@ -102,7 +102,7 @@
 
 #define LEND_POLL_MS 50                 /* how often a wait asks whether the query was interrupted */
 #define LEND_CHILD_STACK ((size_t)8192) /* each child's stack until its exec, on the caller's */
-#define LEND_DIE_MS 20                  /* how long a killed worker may take to die before it counts as stuck */
+#define LEND_DIE_MS 20                  /* how long a killed helper may take to die before it counts as stuck */
 
 /* The helper program (build/lender_blob.c, made from build/ps-lend). */
 extern const unsigned char psnap_lender_elf[];
@@ -125,14 +125,14 @@ struct lending {
   int linked;   /* in the list */
   int ok;       /* L_DONE: raw holds the names */
   struct names_raw raw;
-  int pidfd;          /* L_STUCK: the killed helper's worker, -1 once it is gone */
+  int pidfd;          /* L_STUCK: the killed helper, -1 once it is gone */
   long long retry_ms; /* L_STUCK: CLOCK_MONOTONIC; ask this namespace again from then on */
   struct lending *next;
 };
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv; /* a lending left L_FLIGHT; CLOCK_MONOTONIC */
 static struct lending *list;
-static int nstuck; /* entries whose worker is not gone */
+static int nstuck; /* entries whose helper is not gone */
 
 /*
 ** A running helper, as the caller holds it: the socket, the pipe whose
@@ -156,7 +156,16 @@ static void raw_free(struct names_raw *r) {
   psnap_buf_free(&r->tty);
 }
 
-/* fork(2) of the host program: its child has no children of ours. */
+/* cv waits on CLOCK_MONOTONIC, as every deadline here does. */
+static void cond_init(void) {
+  pthread_condattr_t a;
+  pthread_condattr_init(&a);
+  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+  pthread_cond_init(&cv, &a);
+  pthread_condattr_destroy(&a);
+}
+
+/* fork(2) of the host program: its child has no helpers of ours. */
 static void fork_prepare(void) { pthread_mutex_lock(&mu); }
 static void fork_parent(void) { pthread_mutex_unlock(&mu); }
 static void fork_child(void) {
@@ -169,19 +178,11 @@ static void fork_child(void) {
   list = NULL; /* the entries stay allocated: waiters of the parent's threads do not exist here */
   nstuck = 0;
   pthread_mutex_init(&mu, NULL);
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_cond_init(&cv, &a);
-  pthread_condattr_destroy(&a);
+  cond_init();
 }
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static void init(void) {
-  pthread_condattr_t a;
-  pthread_condattr_init(&a);
-  pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-  pthread_cond_init(&cv, &a);
-  pthread_condattr_destroy(&a);
+  cond_init();
   pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
