@@ -93,6 +93,11 @@ $(B)/obj/%.o: src/%.c $(HDR) | $(B)
 $(B)/libpsnap.a: $(patsubst src/%.c,$(B)/obj/%.o,$(SRC)) $(B)/obj/lender_blob.o
 	rm -f $@ && ar rcs $@ $^
 
+# cancel links the snapshot library itself (a thread cancelled in psnap_open)
+$(B)/helpers/cancel: tests/helpers/cancel.c $(B)/libpsnap.a | $(B)
+	@mkdir -p $(B)/helpers
+	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -Isrc -o $@ $< $(B)/libpsnap.a $(LIBS)
+
 $(B)/helpers/%: tests/helpers/%.c | $(B)
 	@mkdir -p $(B)/helpers
 	$(CC) $(CFLAGS) -std=gnu11 -Wall -Wextra -D_GNU_SOURCE -o $@ $< $(LIBS) -lutil

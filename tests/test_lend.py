@@ -21,6 +21,12 @@ program pay, tried as a hostile container and as odd host programs would.
   overlay    a sysfs file seen through an overlay as /etc/passwd is not
              lent (its content would name uid 0); an overlay over a tmpfs
              still lends
+  kept       the helper kept for the next query serves it and leaves after
+             LEND_IDLE_S idle; a program that closes its descriptors (and
+             reuses their numbers) gets a new one, and nothing is written to
+             its own
+  cancel     a thread cancelled while it waits for names (helpers/cancel,
+             linked with libpsnap.a): the namespace lends again later
 
 Each needs root (it skips otherwise), FUSE tests the fusehang helper.
 """
@@ -411,3 +417,24 @@ def test_a_program_that_closes_the_kept_helper_s_descriptors_gets_a_new_one():
                               "out = got\n")
         assert r["res"] == ["ok", []], f"bytes written into the program's own pipes: {r['res']}"
         assert d.exit() == 0
+
+
+def test_a_thread_cancelled_while_it_waits_for_names_leaves_the_namespace_lending():
+    require_root()
+    deadline_ms = 400
+    with container() as c:
+        fuse = hang_fuse(c.init, "/etc")
+        p = lib.start([lib.helper("cancel"), str(c.init), str(deadline_ms)], stdin=subprocess.PIPE,
+                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = p.stdout.readline().strip()
+            assert line == "cancelled", f"the cancelled thread: {line!r} {p.stderr.read()[-500:] if not line else ''}"
+        finally:
+            kill(fuse)
+        in_ns(c, 'enter()\numount("/etc")\n')  # the dead FUSE mount off the container's own /etc
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        out, err = p.communicate(timeout=30)
+        print(f"  after the cancel and {deadline_ms / 1000 * psnap_h_value('PSNAP_LEND_RETRY'):.1f} s: {out.strip()}")
+        assert p.returncode == 0, f"exit {p.returncode}: {err[-500:]}"
+        assert out.startswith("user root "), f"the namespace lends no names after a cancelled wait: {out.strip()}"
