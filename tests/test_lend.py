@@ -25,6 +25,8 @@ program pay, tried as a hostile container and as odd host programs would.
              LEND_IDLE_S idle; a program that closes its descriptors (and
              reuses their numbers) gets a new one, and nothing is written to
              its own
+  mlockall   a program with all its memory locked: a lending maps (and
+             locks) nothing big
   cancel     a thread cancelled while it waits for names (helpers/cancel,
              linked with libpsnap.a): the namespace lends again later
 
@@ -438,3 +440,23 @@ def test_a_thread_cancelled_while_it_waits_for_names_leaves_the_namespace_lendin
         print(f"  after the cancel and {deadline_ms / 1000 * psnap_h_value('PSNAP_LEND_RETRY'):.1f} s: {out.strip()}")
         assert p.returncode == 0, f"exit {p.returncode}: {err[-500:]}"
         assert out.startswith("user root "), f"the namespace lends no names after a cancelled wait: {out.strip()}"
+
+
+def test_a_program_with_all_its_memory_locked_lends_without_mapping_more():
+    require_root()
+    with container() as c:
+        d = Driver()
+        # MCL_CURRENT | MCL_FUTURE: whatever the program maps from now on is locked and present
+        r = d.call("py", code="import ctypes\n"
+                              "assert ctypes.CDLL(None, use_errno=True).mlockall(3) == 0\n"
+                              "out = open('/proc/self/status').read()\n")
+        assert r["res"][0] == "ok", f"mlockall: {r['res']}"
+        before = int(lib.proc_status(d.pid)["VmPeak"].split()[0])
+        for _ in range(3):
+            assert named(d.rows(Q, c.init)) >= {"root", "someone"}, "no names with mlockall"
+        after = int(lib.proc_status(d.pid)["VmPeak"].split()[0])
+        print(f"  VmPeak {before} -> {after} kB over 3 lending queries")
+        # the container's files are a few KiB: a lending maps its buffers and
+        # the helper's children's stacks, on the program's own stack
+        assert after - before <= 8192, f"VmPeak grew by {after - before} kB: a lending mapped (and locked) that much"
+        assert d.exit() == 0
