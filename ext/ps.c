@@ -122,6 +122,7 @@ struct ps_aux {
 /* What a connection sets: shared by the tables and ps_deadline(). */
 struct ps_conn {
   sqlite3 *db;
+  int counted;          /* in nconns */
   unsigned deadline_ms; /* for a container's names */
   struct ps_aux ps, threads;
 };
@@ -359,11 +360,16 @@ static void ps_deadline(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_result_double(ctx, before);
 }
 
+/* Connections of this program with the tables registered: the last one
+   to close releases the name-lending helper kept for the next query. */
+static int nconns;
+
 /* Free what a connection set: with the ps module (conn->ps is its aux). */
 static void conn_free(void *p) {
   struct ps_conn *conn = ((struct ps_aux *)p)->conn;
   psnap_cpuhist_free(conn->ps.hist);
   psnap_cpuhist_free(conn->threads.hist);
+  if (conn->counted && __atomic_sub_fetch(&nconns, 1, __ATOMIC_SEQ_CST) == 0) psnap_lend_release();
   sqlite3_free(conn);
 }
 
@@ -382,6 +388,8 @@ int ps_register_table(sqlite3 *db) {
   }
   /* the ps module owns conn: freed with the connection, or now on failure;
      ps_threads' aux lives in conn and has no destructor of its own */
+  __atomic_add_fetch(&nconns, 1, __ATOMIC_SEQ_CST);
+  conn->counted = 1;
   int rc = sqlite3_create_module_v2(db, "ps", &ps_module, &conn->ps, conn_free);
   if (rc == SQLITE_OK) rc = sqlite3_create_module_v2(db, "ps_threads", &ps_module, &conn->threads, NULL);
   if (rc != SQLITE_OK) return rc;

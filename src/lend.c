@@ -766,6 +766,13 @@ out:
   return rc;
 }
 
+/* End the helper kept for the next lending, if any (psnap.h). */
+void psnap_lend_release(void) {
+  pthread_once(&init_once, init);
+  struct helper h;
+  if (helper_take(&h)) helper_close(&h);
+}
+
 /* Free what lend_names() copied. */
 void lend_free(struct lent *l) {
   psnap_idtab_free(&l->pw);

@@ -228,6 +228,15 @@ struct psnap_nsinfo {
 int psnap_namespaces(struct psnap_nsinfo **out, size_t *n, struct psnap_err *err);
 void psnap_namespaces_free(struct psnap_nsinfo *v, size_t n);
 
+/*
+** A container's names are read by a helper program, and one is kept for
+** the next lending (it exits by itself after 10 s without one). This ends
+** it now and closes the descriptors the program holds for it; the next
+** lending starts another. The SQLite extension calls it when the
+** program's last connection with the tables closes.
+*/
+void psnap_lend_release(void);
+
 /* Counters for tests and benchmarks: files opened by this snapshot. */
 unsigned long psnap_files_opened(const struct psnap *s);
 
