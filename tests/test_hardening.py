@@ -829,12 +829,18 @@ def test_two_mib_command_line_comes_back_exactly():
     # Linux caps one argument at 128 KiB, so 17 of them (with every byte but NUL).
     pattern = bytes(range(1, 256))
     argv = [b"hx-argv"] + [(pattern[i:] + pattern * 600)[:131071] for i in range(17)]
-    want = b" ".join(argv)
-    assert len(want) > 2 << 20
+    raw = b" ".join(argv)
+    assert len(raw) > 2 << 20
+    # TEXT is UTF-8: args is the bytes decoded with U+FFFD for each invalid
+    # sequence; args_raw is the command line exactly, NULs and all
+    want = raw.decode("utf-8", "replace").encode()
     pid = spawn_argv(argv)
-    out = child_queries([("SELECT args, length(CAST(args AS BLOB)) FROM ps WHERE pid = ?", [pid]),
+    out = child_queries([("SELECT args, length(CAST(args AS BLOB)), args_raw FROM ps WHERE pid = ?", [pid]),
                          ("SELECT pid, args FROM ps", []),
                          ("SELECT args FROM ps(?) WHERE pid = ?", ["$SELF", pid])], timeout=30)["results"]
+    exact = ok_rows(out[0], "args_raw")[0][2]
+    assert exact == b"\0".join(argv) + b"\0", \
+        f"args_raw: {len(exact)} bytes, want the {len(raw) + 1} of the command line exactly"
     for i, what in ((0, "WHERE pid = X"), (1, "a full scan"), (2, "ps(self) WHERE pid = X")):
         rows = ok_rows(out[i], what)
         got = [r[1] for r in rows if r[0] == pid] if i == 1 else [r[0] for r in rows]
