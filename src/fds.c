@@ -51,6 +51,27 @@
 /* Bytes of one getdents64 call over /proc/PID/fd. */
 #define FD_DENTS_BUF 32768u
 
+/* Bytes of a link read by a census: "socket:[4294967295]" and more. */
+#define CENSUS_LINK_MAX 64u
+
+/* diagfd before a diag socket is made, and once none can be (refused, failed). */
+#define DIAG_UNTRIED (-1)
+#define DIAG_NONE (-2)
+
+/* A process and its network namespace; a socket and one descriptor that held it (a census). */
+struct nsof {
+  int pid;
+  unsigned long long ns;
+};
+struct holder {
+  unsigned long long ino;
+  int pid, fd;
+};
+struct census {
+  struct holder *h; /* by inode once taken */
+  size_t n, cap;
+};
+
 static const char *const type_names[PSNAP_FD__COUNT] = {
     [PSNAP_FD_OTHER] = "other",   [PSNAP_FD_FILE] = "file",     [PSNAP_FD_DIR] = "dir",
     [PSNAP_FD_DEVICE] = "device", [PSNAP_FD_SOCKET] = "socket", [PSNAP_FD_PIPE] = "pipe",
@@ -84,13 +105,15 @@ static int field_num(const char *p, const char *end, int base, long long *v) {
 **   flags:	02100002          (octal)
 **   mnt_id:	27
 **   ino:	247066            (Linux 5.14+)
-** then lines of the file's kind (eventfd-count:, tfd:, tty-index:, ...).
+** then lines of the file's kind (eventfd-count:, tfd:, tty-index:, ...;
+** a unix socket's scm_fds:, net/unix/af_unix.c unix_show_fdinfo, since
+** Linux 5.7: no other socket has it).
 ** Absent or malformed fields stay -1 (ino 0). Returns 0.
 */
 int psnap_parse_fdinfo(const char *buf, size_t len, struct psnap_fdinfo *fi) {
   fi->pos = fi->flags = fi->mnt_id = -1;
   fi->ino = 0;
-  fi->tty = 0;
+  fi->tty = fi->scm_fds = 0;
   const char *p = buf, *end = buf + len;
   while (p < end) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -109,6 +132,8 @@ int psnap_parse_fdinfo(const char *buf, size_t len, struct psnap_fdinfo *fi) {
         fi->ino = (unsigned long long)v;
       else if (k == 9 && memcmp(p, "tty-index", 9) == 0)
         fi->tty = 1;
+      else if (k == 7 && memcmp(p, "scm_fds", 7) == 0)
+        fi->scm_fds = 1;
     }
     p = eol + 1;
   }
@@ -235,6 +260,7 @@ struct psnap_fdscan {
   unsigned what;
   int procfd; /* the caller's /proc */
   int pidfd;  /* the current process's directory, -1 */
+  int hpid;   /* its pid */
   int fdfd;   /* its fd/ directory, -1 */
   int infofd; /* its fdinfo/ directory, -1 until needed */
   int *fds;   /* its descriptors, ascending */
@@ -246,10 +272,16 @@ struct psnap_fdscan {
   int netns_read;                  /* 1: netns was looked up */
   struct psnap_socktab *tabs;      /* socket tables by network namespace */
   size_t ntabs, captabs;
-  struct psnap_buf tab;   /* one table's text */
+  int diagfd;                 /* sock_diag of diag_ns; DIAG_UNTRIED, DIAG_NONE */
+  unsigned long long diag_ns; /* the network namespace it answers for */
+  struct psnap_socktab asked; /* its answers about one socket each (netns diag_ns) */
+  struct nsof *nsmap;         /* every process's network namespace, taken at the first census */
+  size_t nnsmap, capnsmap;
+  int nsmap_taken;
+  struct psnap_buf tab;   /* one table's text, or sock_diag's answers */
   struct psnap_sock sock; /* the current socket's row */
   char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN];
-  unsigned long opened, tables_read;
+  unsigned long opened, tables_read, diag_requests;
 };
 
 /* Open a scan. 0 with *out set, or -ENOMEM / -errno (cannot open /proc) with err set. */
@@ -266,6 +298,7 @@ int psnap_fdscan_open(struct psnap_fdscan **out, unsigned what, struct psnap_err
   f->dents = d;
   f->what = what;
   f->pidfd = f->fdfd = f->infofd = -1;
+  f->diagfd = DIAG_UNTRIED;
   f->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (f->procfd < 0) {
     int e = errno;
@@ -295,6 +328,9 @@ void psnap_fdscan_close(struct psnap_fdscan *f) {
   if (f->procfd >= 0) close(f->procfd);
   for (size_t i = 0; i < f->ntabs; i++) psnap_socktab_free(&f->tabs[i]);
   psnap_free(f->tabs);
+  psnap_socktab_free(&f->asked);
+  psnap_free(f->nsmap);
+  if (f->diagfd >= 0) close(f->diagfd);
   psnap_free(f->fds);
   psnap_free(f->dents);
   psnap_buf_free(&f->info);
@@ -304,6 +340,7 @@ void psnap_fdscan_close(struct psnap_fdscan *f) {
 
 unsigned long psnap_fdscan_files_opened(const struct psnap_fdscan *f) { return f->opened; }
 unsigned long psnap_fdscan_tables_read(const struct psnap_fdscan *f) { return f->tables_read; }
+unsigned long psnap_fdscan_diag_requests(const struct psnap_fdscan *f) { return f->diag_requests; }
 
 /* The inode of a namespace link below dirfd ("net:[4026531840]"), or 0. */
 static unsigned long long ns_link(struct psnap_fdscan *f, int dirfd, const char *name) {
@@ -393,6 +430,7 @@ int psnap_fdscan_process(struct psnap_fdscan *f, int hpid, const struct psnap_ta
   char name[24];
   drop_process(f);
   snprintf(name, sizeof name, "%d", hpid);
+  f->hpid = hpid;
   f->opened++;
   f->pidfd = openat(f->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int rc = f->pidfd < 0 ? (errno == ENOENT ? -ESRCH : -errno) : 0;
@@ -429,28 +467,213 @@ static struct psnap_socktab *tab_of(struct psnap_fdscan *f, unsigned long long n
 }
 
 /*
+** The diag socket, made on first use by the calling thread, and the
+** namespace it answers for (thread-self/ns/net, read just before): 1 when
+** there is one, 0 when none can be made (no netlink, a seccomp filter, a
+** /proc where thread-self is not the caller).
+*/
+static int diag_ready(struct psnap_fdscan *f) {
+  if (f->diagfd == DIAG_UNTRIED) {
+    f->diag_ns = ns_link(f, f->procfd, "thread-self/ns/net");
+    int fd = f->diag_ns ? psnap_diag_open() : -1;
+    f->diagfd = fd >= 0 ? fd : DIAG_NONE;
+    f->asked.netns = f->diag_ns;
+  }
+  return f->diagfd >= 0;
+}
+
+/* A diag request failed: an answer may be left in the socket, so it is not used again. */
+static void diag_drop(struct psnap_fdscan *f) {
+  if (f->diagfd >= 0) close(f->diagfd);
+  f->diagfd = DIAG_NONE;
+}
+
+/* Append to a growing array of n items of size sz: the new item, or NULL (no memory). */
+static void *push(void **arr, size_t *n, size_t *cap, size_t sz) {
+  if (*n == *cap) {
+    size_t ncap = *cap ? *cap * 2 : 64;
+    void *na = psnap_realloc(*arr, ncap * sz);
+    if (!na) return NULL;
+    *arr = na;
+    *cap = ncap;
+  }
+  return (char *)*arr + (*n)++ * sz;
+}
+
+/* psnap_walk_pids: one process's network namespace into the scan's map (0, or -ENOMEM). */
+static int map_one(void *arg, int pid) {
+  struct psnap_fdscan *f = arg;
+  char path[40];
+  snprintf(path, sizeof path, "%d/ns/net", pid);
+  unsigned long long ns = ns_link(f, f->procfd, path);
+  if (!ns) return 0; /* gone, or not ours to read */
+  struct nsof *x = push((void **)&f->nsmap, &f->nnsmap, &f->capnsmap, sizeof *x);
+  if (!x) return -ENOMEM;
+  x->pid = pid;
+  x->ns = ns;
+  return 0;
+}
+
+/* Add the socket descriptors of the process of directory dirfd (pid) to c: 0 or -ENOMEM. */
+static int census_process(struct psnap_fdscan *f, int dirfd, int pid, struct census *c) {
+  f->opened++;
+  int fdd = openat(dirfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fdd < 0) return 0; /* gone, or not ours to read */
+  int rc = 0;
+  for (;;) {
+    ssize_t n = getdents64(fdd, f->dents, FD_DENTS_BUF);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    for (ssize_t off = 0; off < n && rc == 0;) {
+      const struct dirent64 *de = (const void *)(f->dents + off);
+      if (de->d_reclen == 0) break;
+      off += de->d_reclen;
+      char link[CENSUS_LINK_MAX];
+      unsigned long long ino;
+      size_t k;
+      int fd = 0;
+      const char *d = de->d_name;
+      for (; *d >= '0' && *d <= '9' && fd < 0x7fffffff / 10; d++) fd = fd * 10 + (*d - '0');
+      if (*d || d == de->d_name) continue;
+      f->opened++;
+      ssize_t len = readlinkat(fdd, de->d_name, link, sizeof link);
+      if (len <= 0 || len >= (ssize_t)sizeof link || !bracket_form(link, (size_t)len, &ino, &k) || k != 6 ||
+          memcmp(link, "socket", 6) != 0)
+        continue;
+      struct holder *h = push((void **)&c->h, &c->n, &c->cap, sizeof *h);
+      if (!h)
+        rc = -ENOMEM;
+      else
+        *h = (struct holder){.ino = ino, .pid = pid, .fd = fd};
+    }
+  }
+  close(fdd);
+  return rc;
+}
+
+static int cmp_holder(const void *a, const void *b) {
+  unsigned long long x = ((const struct holder *)a)->ino, y = ((const struct holder *)b)->ino;
+  return x < y ? -1 : x > y;
+}
+
+/*
+** A census of network namespace ns: the sockets that its processes hold
+** (each process of the map the scan takes once, whose ns/net is ns when
+** its directory is opened, and the current process), by inode. 0 or
+** -ENOMEM.
+*/
+static int take_census(struct psnap_fdscan *f, unsigned long long ns, struct census *c) {
+  if (!f->nsmap_taken) {
+    int rc = psnap_walk_pids(f->procfd, map_one, f);
+    if (rc == -ENOMEM) return rc;
+    f->nsmap_taken = 1;
+  }
+  int rc = census_process(f, f->pidfd, f->hpid, c);
+  for (size_t i = 0; i < f->nnsmap && rc == 0; i++) {
+    char name[24];
+    if (f->nsmap[i].ns != ns || f->nsmap[i].pid == f->hpid) continue;
+    snprintf(name, sizeof name, "%d", f->nsmap[i].pid);
+    f->opened++;
+    int dirfd = openat(f->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dirfd < 0) continue;
+    /* through the directory: a pid reused meanwhile answers ENOENT, not another process's */
+    if (ns_link(f, dirfd, "ns/net") == ns) rc = census_process(f, dirfd, f->nsmap[i].pid, c);
+    close(dirfd);
+  }
+  if (rc == 0 && c->n > 1) qsort(c->h, c->n, sizeof *c->h, cmp_holder);
+  return rc;
+}
+
+/* What psnap_socktab_settle() asks of a namespace's doubtful unix lines: the scan and its census. */
+struct settling {
+  struct psnap_fdscan *f;
+  const struct census *c;
+};
+
+/*
+** May the doubtful unix line that claims inode ino stand? When a process
+** of the namespace held a socket of that inode before the table was read
+** (the census), that socket is a unix socket by its descriptor's fdinfo
+** (scm_fds:; and ino: when the kernel prints it), and it is not one of the
+** diag socket's namespace (whose text would then be forged): 1, else 0;
+** -ENOMEM.
+*/
+static int stands(void *ctx, uint64_t ino) {
+  struct settling *st = ctx;
+  struct psnap_fdscan *f = st->f;
+  struct holder key = {.ino = ino};
+  const struct holder *h = st->c->n ? bsearch(&key, st->c->h, st->c->n, sizeof key, cmp_holder) : NULL;
+  if (!h) return 0;
+  char path[48];
+  struct psnap_fdinfo fi;
+  snprintf(path, sizeof path, "%d/fdinfo/%d", h->pid, h->fd);
+  f->opened++;
+  int rc = psnap_readat(f->procfd, path, 0, &f->info, PSNAP_FDINFO_MAX);
+  if (rc == -ENOMEM) return rc;
+  if (rc < 0) return 0;
+  psnap_parse_fdinfo(f->info.p, f->info.len, &fi);
+  if (!fi.scm_fds || (fi.ino && fi.ino != ino)) return 0;
+  if (diag_ready(f)) {
+    f->diag_requests++;
+    rc = psnap_diag_unix_find(f->diagfd, &f->tab, ino, &f->asked);
+    if (rc == -ENOMEM) return rc;
+    if (rc < 0) diag_drop(f);
+    if (rc > 0) return 0;
+  }
+  return 1;
+}
+
+/*
+** Read table k of the current process's namespace as text into f->tab:
+** 0, or -errno with f->tab empty (a table that does not exist, no IPv6 or
+** udplite, is empty).
+*/
+static int read_table(struct psnap_fdscan *f, int k) {
+  char path[32];
+  snprintf(path, sizeof path, "net/%s", psnap_net_file(k));
+  f->opened++;
+  int rc = psnap_readat(f->pidfd, path, 0, &f->tab, PSNAP_NET_TABLE_MAX);
+  if (rc < 0) f->tab.len = 0;
+  /* cut at the limit: its last line may end inside a record (a unix name) */
+  if (rc == 0 && f->tab.len >= PSNAP_NET_TABLE_MAX) f->tab.len--;
+  return rc == -ENOMEM ? rc : 0;
+}
+
+/*
 ** Read every socket table of the current process's network namespace
 ** (f->netns), through its /proc directory, and keep them for the rest of
 ** the scan. A table that does not exist (no IPv6, no udplite) is empty.
-** They are kept only when the process is still in that namespace after the
-** reads (it may have exited, or moved with setns). 0 or -ENOMEM.
+** The unix sockets of the diag socket's own namespace come from sock_diag
+** (exact names), else, or when it fails, from the unix table's text
+** (sockets.c reads what can be trusted of it). They are kept only when the
+** process is still in that namespace after the reads (it may have exited,
+** or moved with setns). 0 or -ENOMEM.
 */
 static int read_tables(struct psnap_fdscan *f) {
   struct psnap_socktab t = {.netns = f->netns};
-  char path[32];
-  for (int k = 0; k < PSNAP_NET__COUNT; k++) {
-    snprintf(path, sizeof path, "net/%s", psnap_net_file(k));
-    f->opened++;
-    int rc = psnap_readat(f->pidfd, path, 0, &f->tab, PSNAP_NET_TABLE_MAX);
-    if (rc == 0) rc = psnap_socktab_add(&t, k, f->tab.p, f->tab.len);
-    if (rc == -ENOMEM) {
-      psnap_socktab_free(&t);
-      return rc;
+  struct census c = {0};
+  int rc = 0;
+  for (int k = 0; k < PSNAP_NET__COUNT && rc != -ENOMEM; k++) {
+    if (k == PSNAP_NET_UNIX && diag_ready(f) && f->diag_ns == f->netns) {
+      f->diag_requests++;
+      rc = psnap_diag_unix_dump(f->diagfd, &f->tab, &t);
+      if (rc == 0 || rc == -ENOMEM) continue;
+      diag_drop(f); /* then the text */
     }
+    rc = read_table(f, k);
+    /* lines that a name could hold: who holds what, then the text again, read after */
+    if (rc == 0 && k == PSNAP_NET_UNIX && psnap_unix_text_doubtful(f->tab.p, f->tab.len)) {
+      rc = take_census(f, f->netns, &c);
+      if (rc == 0) rc = read_table(f, k);
+    }
+    if (rc == 0) rc = psnap_socktab_add(&t, k, f->tab.p, f->tab.len);
   }
-  if (ns_link(f, f->pidfd, "ns/net") != f->netns) {
+  struct settling st = {f, &c};
+  if (rc != -ENOMEM) rc = psnap_socktab_settle(&t, c.n ? stands : NULL, &st);
+  psnap_free(c.h);
+  if (rc == -ENOMEM || ns_link(f, f->pidfd, "ns/net") != f->netns) {
     psnap_socktab_free(&t);
-    return 0;
+    return rc == -ENOMEM ? rc : 0;
   }
   if (f->ntabs == f->captabs) {
     size_t ncap = f->captabs ? f->captabs * 2 : 8;
@@ -480,11 +703,41 @@ static const char *addr_text(const struct psnap_sockent *e, int remote, char *bu
 }
 
 /*
-** The row of socket inode ino: in the tables of the holder's own network
-** namespace; failing that (a socket made in another namespace and passed
-** on, as socket activation does) in every table the scan read, when
-** exactly one row claims it. f->sock is set; all NULL when none. 0 or
-** -ENOMEM.
+** The strongest claim on ino that can be trusted (PSNAP_CLAIM_KERNEL,
+** _CERTAIN, _STOOD) in any set of the scan but own (the diag socket's
+** answers too), with *where, when exactly one socket (of one namespace)
+** holds that strength; else NULL, and *found says whether there was one.
+*/
+static const struct psnap_sockent *elsewhere(const struct psnap_fdscan *f, const struct psnap_socktab *own,
+                                             unsigned long long ino, const struct psnap_socktab **where, int *found) {
+  const struct psnap_sockent *best = NULL;
+  int n = 0;
+  for (size_t i = 0; i <= f->ntabs; i++) {
+    const struct psnap_socktab *t = i < f->ntabs ? &f->tabs[i] : &f->asked;
+    int c;
+    const struct psnap_sockent *x = t == own ? NULL : psnap_socktab_find(t, ino, &c);
+    if (!x || x->claim == PSNAP_CLAIM_DOUBTFUL) continue;
+    if (!best || x->claim < best->claim) {
+      best = x, n = c, *where = t;
+    } else if (x->claim == best->claim && ((*where)->netns != t->netns || c > 1)) {
+      n += c; /* a dump and an answer of one namespace are one socket */
+    }
+  }
+  *found = best != NULL;
+  return n == 1 ? best : NULL;
+}
+
+/*
+** The row of socket inode ino, by the claims of sockets.c: first the
+** tables of the holder's own network namespace, where a kernel's or a
+** certain claim is the socket's row and an ambiguous one answers nothing.
+** Else (none, a doubtful unix line, or one that stood) the strongest claim
+** of one socket in any other set the scan read (a socket made in another
+** namespace and passed on, as socket activation does; it beats a line that
+** only stood); else the holder's own line that stood; else, by inode, the
+** diag socket's namespace, whose answer is newer than any table. A
+** doubtful line that did not stand never answers. f->sock is set; all
+** NULL when none. 0 or -ENOMEM.
 */
 static int find_socket(struct psnap_fdscan *f, unsigned long long ino) {
   struct psnap_sock *s = &f->sock;
@@ -503,20 +756,25 @@ static int find_socket(struct psnap_fdscan *f, unsigned long long ino) {
   int claims = 0;
   const struct psnap_sockent *e = own ? psnap_socktab_find(own, ino, &claims) : NULL;
   const struct psnap_socktab *where = own;
-  if (claims == 0) {
-    int total = 0;
-    for (size_t i = 0; i < f->ntabs && total < 2; i++) {
-      int c;
-      const struct psnap_sockent *x = &f->tabs[i] == own ? NULL : psnap_socktab_find(&f->tabs[i], ino, &c);
-      if (x) {
-        total += c;
-        e = x;
-        where = &f->tabs[i];
-      }
+  if (e && e->claim == PSNAP_CLAIM_DOUBTFUL) e = NULL;
+  if (e && claims > 1) return 0;
+  if (!e || e->claim == PSNAP_CLAIM_STOOD) {
+    const struct psnap_socktab *w = NULL;
+    int found;
+    const struct psnap_sockent *x = elsewhere(f, own, ino, &w, &found);
+    if (found) {
+      if (!x || (e && x->claim >= e->claim)) return 0; /* more than one socket claims it, or another stood too */
+      e = x, where = w;
     }
-    claims = total;
+    if (!e && diag_ready(f)) {
+      f->diag_requests++;
+      int rc = psnap_diag_unix_find(f->diagfd, &f->tab, ino, &f->asked);
+      if (rc == -ENOMEM) return rc;
+      if (rc < 0) diag_drop(f);
+      if (rc > 0) e = psnap_socktab_find(&f->asked, ino, &claims), where = &f->asked;
+    }
+    if (!e) return 0;
   }
-  if (claims != 1) return 0;
   s->family = psnap_sock_family_name(e->family);
   s->proto = psnap_sock_proto_name(e);
   s->state = psnap_sock_state_name(e);

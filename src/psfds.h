@@ -121,9 +121,12 @@ int psnap_fdscan_next(struct psnap_fdscan *f, struct psnap_fd *out); /* 1: a des
 void psnap_fdscan_close(struct psnap_fdscan *f);
 
 /* Counters for tests and benchmarks: files opened (and links read) by
-   this scan, and sets of socket tables read (one per network namespace). */
+   this scan, sets of socket tables read (one per network namespace), and
+   requests to sock_diag (a dump of the caller's namespace's unix sockets,
+   or one socket asked for by inode). */
 unsigned long psnap_fdscan_files_opened(const struct psnap_fdscan *f);
 unsigned long psnap_fdscan_tables_read(const struct psnap_fdscan *f);
+unsigned long psnap_fdscan_diag_requests(const struct psnap_fdscan *f);
 
 #ifdef __cplusplus
 }

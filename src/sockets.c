@@ -39,9 +39,13 @@
 */
 #include "fdparse.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
 
 static const char *const net_files[PSNAP_NET__COUNT] = {
     [PSNAP_NET_TCP] = "tcp",       [PSNAP_NET_TCP6] = "tcp6",       [PSNAP_NET_UDP] = "udp",
@@ -199,8 +203,13 @@ static int parse_inet(int kind, struct tok *t, struct psnap_sockent *e) {
 ** unix (net/unix/af_unix.c unix_seq_show):
 **   Num       RefCount Protocol Flags    Type St Inode Path
 **   0000000000000000: 00000002 00000000 00010000 0001 01 12345 /run/x.sock
-** "%pK: %08X %08X %08X %04X %02X %5lu", then " " and the path's bytes when
-** the socket is bound (NULs as '@': an abstract name starts with '@').
+** "%pK: %08X %08X %08X %04X %02X %5lu", then, when the socket is bound, " "
+** and its name's bytes (NULs as '@': an abstract name starts with '@'),
+** then '\n'. The name may hold newlines: this reads one line, the start of
+** a record (add_unix_text() decides which lines are). 1 when the line reads
+** as one, with e's fields (inode 0 too: a socket no file holds yet) and, when
+** a name follows the inode (e->named), path_off and path_len: the part of
+** the name on this line (0 bytes when the name starts with a newline).
 */
 static int parse_unix(struct tok *t, const char *line, struct psnap_sockent *e) {
   const char *w;
@@ -210,7 +219,9 @@ static int parse_unix(struct tok *t, const char *line, struct psnap_sockent *e) 
   if (!next_hex(t, &v) || !next_hex(t, &v)) return 0;                                    /* RefCount, Protocol */
   if (!next_hex(t, &flags) || !next_hex(t, &type) || !next_hex(t, &st) || type > 0xffff) return 0;
   if (!word(t, &w, &n) || !dec_word(w, n, &e->inode)) return 0;
-  if (t->p < t->end) { /* one space, then the path to the end of the line */
+  if (t->p < t->end) { /* one space, then the name to the end of the line */
+    if ((size_t)(t->end - t->p - 1) > PSNAP_UNIX_NAME_MAX) return 0;
+    e->named = 1;
     e->path_off = (uint32_t)(t->p + 1 - line);
     e->path_len = (uint32_t)(t->end - t->p - 1);
   }
@@ -255,8 +266,8 @@ static int parse_packet(struct tok *t, struct psnap_sockent *e) {
   return 1;
 }
 
-/* Parse one line of a table (see fdparse.h): 1 for a socket row, else 0. */
-int psnap_parse_sock_line(int kind, const char *line, size_t len, struct psnap_sockent *e) {
+/* One line of a kind-table into e: 1 when it reads as a row (inode 0 too), else 0 with e cleared. */
+static int parse_line(int kind, const char *line, size_t len, struct psnap_sockent *e) {
   memset(e, 0, sizeof *e);
   e->lport = e->rport = -1;
   if (kind < 0 || kind >= PSNAP_NET__COUNT) return 0;
@@ -271,12 +282,20 @@ int psnap_parse_sock_line(int kind, const char *line, size_t len, struct psnap_s
     ok = parse_packet(&t, e);
   else
     ok = parse_inet(kind, &t, e);
-  if (!ok || e->inode == 0) { /* inode 0: a request or TIME_WAIT socket no fd holds */
+  if (!ok) {
     memset(e, 0, sizeof *e);
     e->lport = e->rport = -1;
-    return 0;
   }
-  return 1;
+  return ok;
+}
+
+/* Parse one line of a table (see fdparse.h): 1 for a socket row, else 0. */
+int psnap_parse_sock_line(int kind, const char *line, size_t len, struct psnap_sockent *e) {
+  if (parse_line(kind, line, len, e) && e->inode != 0) return 1;
+  /* inode 0: a request or TIME_WAIT socket, a unix socket not accept()ed yet: no fd holds it */
+  memset(e, 0, sizeof *e);
+  e->lport = e->rport = -1;
+  return 0;
 }
 
 /* ---- the rows of a namespace, by inode ---- */
@@ -314,31 +333,146 @@ static int grow(struct psnap_socktab *t) {
   return 0;
 }
 
-/* Keep a unix row's path in the pool: 0 or -ENOMEM (a path too big for it is dropped). */
-static int keep_path(struct psnap_socktab *t, struct psnap_sockent *e, const char *line) {
-  if (!e->path_len || t->pool_len + e->path_len > UINT32_MAX) {
-    e->path_off = e->path_len = 0;
-    return 0;
-  }
-  if (t->pool_len + e->path_len > t->pool_cap) {
+/* Keep a unix row's path (len bytes at src, none when 0) in the pool: 0 or -ENOMEM. */
+static int keep_path(struct psnap_socktab *t, struct psnap_sockent *e, const char *src, size_t len) {
+  e->path_off = e->path_len = 0;
+  if (!len || t->pool_len + len > UINT32_MAX) return 0;
+  if (t->pool_len + len > t->pool_cap) {
     size_t ncap = t->pool_cap ? t->pool_cap : 4096;
-    while (ncap < t->pool_len + e->path_len) ncap *= 2;
+    while (ncap < t->pool_len + len) ncap *= 2;
     char *np = psnap_realloc(t->pool, ncap);
     if (!np) return -ENOMEM;
     t->pool = np;
     t->pool_cap = ncap;
   }
-  memcpy(t->pool + t->pool_len, line + e->path_off, e->path_len);
+  memcpy(t->pool + t->pool_len, src, len);
   e->path_off = (uint32_t)t->pool_len;
-  t->pool_len += e->path_len;
+  e->path_len = (uint32_t)len;
+  t->pool_len += len;
   return 0;
 }
 
 /*
-** Add the rows of one whole table (header line included). A second claim
-** on an inode marks its row ambiguous and adds nothing. 0 or -ENOMEM.
+** Add one claim on e->inode, with its path (len bytes at path; none when
+** 0). A claim of a stronger kind (e->claim, PSNAP_CLAIM_*) replaces a
+** weaker one, a weaker one is dropped, and two of one kind make the inode
+** ambiguous. 0 or -ENOMEM.
+*/
+static int claim(struct psnap_socktab *t, const struct psnap_sockent *e, const char *path, size_t len) {
+  int rc = grow(t);
+  if (rc < 0) return rc;
+  size_t i = probe(t, e->inode);
+  struct psnap_sockent *old = t->slot[i] ? &t->e[t->slot[i] - 1] : NULL;
+  if (old && e->claim >= old->claim) {
+    if (e->claim == old->claim) old->ambiguous = 1;
+    return 0;
+  }
+  struct psnap_sockent n = *e;
+  n.ambiguous = 0;
+  rc = keep_path(t, &n, path, len);
+  if (rc < 0) return rc;
+  if (old) {
+    *old = n;
+  } else {
+    t->e[t->n] = n;
+    t->slot[i] = (uint32_t)++t->n;
+  }
+  return 0;
+}
+
+/*
+** The length of a unix record's name, which starts at buf[start] on the
+** record's line (ending at buf[eol]), or 0 when it cannot be delimited (see
+** the top of this file). The lines after it join the name while they fit
+** in PSNAP_UNIX_NAME_MAX bytes and none reads as a record's line; the name
+** ends before a record's line that no longer fits, or where the whole text
+** ends. When a line that fits reads as a record's line (its inode,
+** *pivot), the name ends before it only if that line is a record: the
+** length returned counts on it. A cut last line, a record's line of inode
+** 0 that fits, or a line that neither fits nor reads as a record's line
+** leave the name undelimited.
+*/
+static size_t unix_name(const char *buf, size_t len, size_t start, size_t eol, uint64_t *pivot) {
+  size_t reach = start + PSNAP_UNIX_NAME_MAX, end = eol;
+  const char *p = buf + eol + 1;
+  *pivot = 0;
+  for (;;) {
+    if (p == buf + len) return end - start; /* the table ends with the record */
+    const char *nl = memchr(p, '\n', (size_t)(buf + len - p));
+    if (!nl) return 0; /* cut: it could go on */
+    struct psnap_sockent e;
+    int rec = parse_line(PSNAP_NET_UNIX, p, (size_t)(nl - p), &e);
+    if ((size_t)(nl - buf) > reach) return rec ? end - start : 0; /* the next record, or not the kernel's text */
+    if (rec) {                                                    /* a record, or more of this name */
+      *pivot = e.inode;
+      return e.inode ? end - start : 0;
+    }
+    end = (size_t)(nl - buf);
+    p = nl + 1;
+  }
+}
+
+/*
+** The rows of a unix table (see the top of this file): each line that
+** starts a record in some reading of the text claims its inode, as
+** PSNAP_CLAIM_CERTAIN when no name begun above can hold it, else as
+** PSNAP_CLAIM_DOUBTFUL; its path is its name when delimited. One pass: a
+** line starts a record in some reading when it reads as a record's line
+** and a record can end on the line before it; it lies inside a name in
+** some reading when it ends within PSNAP_UNIX_NAME_MAX bytes of the start
+** of a name on an earlier such line (reach). With t NULL only counts.
+** *doubtful: the lines that claim as doubtful. 0 or -ENOMEM.
+*/
+static int unix_text(struct psnap_socktab *t, const char *buf, size_t len, size_t *doubtful) {
+  const char *p = memchr(buf, '\n', len), *end = buf + len;
+  int can_end = 1; /* a record can end with the line before p (the header's) */
+  size_t reach = 0;
+  int any = 0; /* reach is set */
+  *doubtful = 0;
+  if (!p) return 0;
+  for (p++; p < end;) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    if (!nl) break; /* a last line without its '\n' may be cut: no row */
+    size_t eol = (size_t)(nl - buf);
+    struct psnap_sockent e;
+    int inside = any && eol <= reach;
+    int starts = parse_line(PSNAP_NET_UNIX, p, (size_t)(nl - p), &e) && can_end;
+    if (starts) {
+      size_t start = (size_t)(p - buf) + e.path_off;
+      if (e.named && (!any || start + PSNAP_UNIX_NAME_MAX > reach)) {
+        reach = start + PSNAP_UNIX_NAME_MAX;
+        any = 1;
+      }
+      e.claim = inside ? PSNAP_CLAIM_DOUBTFUL : PSNAP_CLAIM_CERTAIN;
+      *doubtful += inside;
+      if (e.inode && t) {
+        size_t n = e.named ? unix_name(buf, len, start, eol, &e.pivot) : 0;
+        int rc = claim(t, &e, buf + start, n);
+        if (rc < 0) return rc;
+      }
+    }
+    /* a record ends here: one that starts here, unless its name goes on (it starts with a newline); or a name */
+    can_end = (starts && !(e.named && e.path_len == 0)) || inside;
+    p = nl + 1;
+  }
+  return 0;
+}
+
+/* The lines of a unix table's text that claim as doubtful (see fdparse.h). */
+size_t psnap_unix_text_doubtful(const char *buf, size_t len) {
+  size_t n;
+  unix_text(NULL, buf, len, &n);
+  return n;
+}
+
+/*
+** Add the rows of one whole table (header line included). The tables
+** other than unix hold no text a process chose: each line is a row. 0 or
+** -ENOMEM.
 */
 int psnap_socktab_add(struct psnap_socktab *t, int kind, const char *buf, size_t len) {
+  size_t doubtful;
+  if (kind == PSNAP_NET_UNIX) return unix_text(t, buf, len, &doubtful);
   const char *p = buf, *end = buf + len;
   int first = 1;
   while (p < end) {
@@ -347,20 +481,81 @@ int psnap_socktab_add(struct psnap_socktab *t, int kind, const char *buf, size_t
     struct psnap_sockent e;
     /* the header is never a row, and a last line without its '\n' may be cut */
     if (!first && nl && psnap_parse_sock_line(kind, p, (size_t)(eol - p), &e)) {
-      int rc = grow(t);
+      int rc = claim(t, &e, NULL, 0);
       if (rc < 0) return rc;
-      size_t i = probe(t, e.inode);
-      if (t->slot[i]) {
-        t->e[t->slot[i] - 1].ambiguous = 1;
-      } else {
-        rc = keep_path(t, &e, p);
-        if (rc < 0) return rc;
-        t->e[t->n] = e;
-        t->slot[i] = (uint32_t)++t->n;
-      }
     }
     first = 0;
     p = eol + 1;
+  }
+  return 0;
+}
+
+/* A netlink attribute's header (struct rtattr, linux/rtnetlink.h), 4-byte aligned. */
+#define ATTR_HDR 4u
+#define ALIGN4(n) (((n) + 3u) & ~(size_t)3u)
+
+/*
+** One unix_diag_msg (linux/unix_diag.h) and its attributes, len bytes at
+** m: claims its inode as PSNAP_CLAIM_KERNEL, with UNIX_DIAG_NAME as the
+** text table prints it (a path without its NUL; an abstract name as '@'
+** and its bytes; every NUL as '@'). 0, -EPROTO (malformed) or -ENOMEM.
+*/
+static int add_diag_msg(struct psnap_socktab *t, const unsigned char *m, size_t len) {
+  struct unix_diag_msg d;
+  if (len < sizeof d) return -EPROTO;
+  memcpy(&d, m, sizeof d);
+  if (d.udiag_family != AF_UNIX || d.udiag_ino == 0) return 0;
+  struct psnap_sockent e;
+  memset(&e, 0, sizeof e);
+  e.lport = e.rport = -1;
+  e.inode = d.udiag_ino;
+  e.kind = PSNAP_NET_UNIX;
+  e.family = PSNAP_AF_UNIX;
+  e.type = d.udiag_type;
+  e.state = d.udiag_state == ST_LISTEN ? ST_LISTEN : d.udiag_state == ST_ESTABLISHED ? ST_ESTABLISHED : ST_CLOSE;
+  e.claim = PSNAP_CLAIM_KERNEL;
+  char name[PSNAP_UNIX_NAME_MAX + 1];
+  size_t n = 0;
+  for (size_t off = ALIGN4(sizeof d); off + ATTR_HDR <= len;) {
+    uint16_t alen, atype;
+    memcpy(&alen, m + off, 2);
+    memcpy(&atype, m + off + 2, 2);
+    if (alen < ATTR_HDR || alen > len - off) return -EPROTO;
+    size_t dlen = alen - ATTR_HDR;
+    const unsigned char *a = m + off + ATTR_HDR;
+    if (atype == UNIX_DIAG_NAME && dlen > 0 && dlen <= sizeof name) {
+      /* a path holds its NUL (unix_bind_bsd), the kernel's text leaves it out */
+      n = a[0] ? dlen - 1 : dlen;
+      for (size_t i = 0; i < n; i++) name[i] = a[i] ? (char)a[i] : '@';
+    }
+    off += ALIGN4(alen);
+  }
+  return claim(t, &e, name, n);
+}
+
+/* Add the unix sockets of sock_diag's answer (see fdparse.h). */
+int psnap_socktab_add_unix_diag(struct psnap_socktab *t, const void *buf, size_t len) {
+  const unsigned char *p = buf;
+  while (len > 0) {
+    struct nlmsghdr h;
+    if (len < sizeof h) return -EPROTO;
+    memcpy(&h, p, sizeof h);
+    if (h.nlmsg_len < sizeof h || h.nlmsg_len > len) return -EPROTO;
+    if (h.nlmsg_type == NLMSG_DONE) return 1;
+    if (h.nlmsg_type == NLMSG_ERROR) {
+      struct nlmsgerr err;
+      if (h.nlmsg_len < NLMSG_LENGTH(sizeof err)) return -EPROTO;
+      memcpy(&err, p + NLMSG_HDRLEN, sizeof err);
+      return err.error == 0 ? 1 : err.error < 0 && err.error > -4096 ? err.error : -EPROTO;
+    }
+    if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+      int rc = add_diag_msg(t, p + NLMSG_HDRLEN, h.nlmsg_len - NLMSG_HDRLEN);
+      if (rc < 0) return rc;
+    }
+    size_t step = NLMSG_ALIGN(h.nlmsg_len);
+    if (step > len) step = len;
+    p += step;
+    len -= step;
   }
   return 0;
 }
@@ -374,6 +569,30 @@ const struct psnap_sockent *psnap_socktab_find(const struct psnap_socktab *t, ui
   const struct psnap_sockent *e = &t->e[t->slot[i] - 1];
   *claims = e->ambiguous ? 2 : 1;
   return e;
+}
+
+/*
+** Settle the doubtful claims of t (see fdparse.h): each one no other claim
+** contests stands (PSNAP_CLAIM_STOOD) when stands() says so, the rest stay
+** doubtful and answer nothing; a path that ends before a doubtful line is
+** kept only when that line's claim stood. 0, or stands()'s -errno.
+*/
+int psnap_socktab_settle(struct psnap_socktab *t, int (*stands)(void *ctx, uint64_t inode), void *ctx) {
+  for (size_t i = 0; i < t->n && stands; i++) {
+    struct psnap_sockent *e = &t->e[i];
+    if (e->claim != PSNAP_CLAIM_DOUBTFUL || e->ambiguous) continue;
+    int rc = stands(ctx, e->inode);
+    if (rc < 0) return rc;
+    if (rc > 0) e->claim = PSNAP_CLAIM_STOOD;
+  }
+  for (size_t i = 0; i < t->n; i++) {
+    struct psnap_sockent *e = &t->e[i];
+    int c;
+    const struct psnap_sockent *p = e->pivot ? psnap_socktab_find(t, e->pivot, &c) : NULL;
+    if (e->pivot && !(p && p->claim == PSNAP_CLAIM_STOOD)) e->path_off = e->path_len = 0;
+    e->pivot = 0;
+  }
+  return 0;
 }
 
 void psnap_socktab_free(struct psnap_socktab *t) {

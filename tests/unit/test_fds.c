@@ -205,11 +205,15 @@ static void hostile_tables(void) {
                   "0000000000000000: 00000002 00000000 00000000 0001 01 600 /tmp/a\n"
                   "0000000000000000: 00000002 00000000 00010000 0001 01 500 /forged\n"
                   "0000000000000000: 00000002 00000000 00010000 0001 01 700 /x\n";
-  ok(psnap_socktab_add(&t, PSNAP_NET_UNIX, u, strlen(u)) == 0, "hostile: unix table with a forged row loads");
-  int claims;
-  const struct psnap_sockent *e = psnap_socktab_find(&t, 500, &claims);
-  ok(e && claims == 2, "hostile: an inode claimed twice is ambiguous");
-  ok(find1(&t, 600) != NULL && find1(&t, 700) != NULL, "hostile: other rows stay");
+  ok(psnap_socktab_add(&t, PSNAP_NET_UNIX, u, strlen(u)) == 0 && psnap_socktab_settle(&t, NULL, NULL) == 0,
+     "hostile: unix table with a forged row loads");
+  const struct psnap_sockent *e = find1(&t, 500);
+  ok(e && e->claim == PSNAP_CLAIM_CERTAIN && e->path_len == 0,
+     "hostile: a certain line beats a doubtful one on its inode");
+  e = find1(&t, 600);
+  ok(e && e->claim == PSNAP_CLAIM_DOUBTFUL && e->path_len == 0,
+     "hostile: the forger's line stays doubtful, its name NULL");
+  ok(find1(&t, 700) != NULL, "hostile: other rows stay");
   psnap_socktab_free(&t);
 
   /* the header is never a row; a last line without its newline may be cut */
