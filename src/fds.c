@@ -51,6 +51,9 @@
 /* Bytes of one getdents64 call over /proc/PID/fd. */
 #define FD_DENTS_BUF 32768u
 
+/* Sockets a census asks sock_diag about one by one; past them, one dump of its namespace answers. */
+#define CENSUS_ASKS_MAX 64u
+
 /* Bytes of a link read by a census: "socket:[4294967295]" and more. */
 #define CENSUS_LINK_MAX 64u
 
@@ -275,6 +278,8 @@ struct psnap_fdscan {
   int diagfd;                 /* sock_diag of diag_ns; DIAG_UNTRIED, DIAG_NONE */
   unsigned long long diag_ns; /* the network namespace it answers for */
   struct psnap_socktab asked; /* its answers about one socket each (netns diag_ns) */
+  struct psnap_socktab mine;  /* a dump of diag_ns's unix sockets, once a settling asks about many */
+  unsigned long census_asks;  /* sockets the current settling asked diag_ns about, one by one */
   struct nsof *nsmap;         /* every process's network namespace, taken at the first census */
   size_t nnsmap, capnsmap;
   int nsmap_taken;
@@ -329,6 +334,7 @@ void psnap_fdscan_close(struct psnap_fdscan *f) {
   for (size_t i = 0; i < f->ntabs; i++) psnap_socktab_free(&f->tabs[i]);
   psnap_free(f->tabs);
   psnap_socktab_free(&f->asked);
+  psnap_socktab_free(&f->mine);
   psnap_free(f->nsmap);
   if (f->diagfd >= 0) close(f->diagfd);
   psnap_free(f->fds);
@@ -477,7 +483,7 @@ static int diag_ready(struct psnap_fdscan *f) {
     f->diag_ns = ns_link(f, f->procfd, "thread-self/ns/net");
     int fd = f->diag_ns ? psnap_diag_open() : -1;
     f->diagfd = fd >= 0 ? fd : DIAG_NONE;
-    f->asked.netns = f->diag_ns;
+    f->asked.netns = f->mine.netns = f->diag_ns;
   }
   return f->diagfd >= 0;
 }
@@ -584,6 +590,33 @@ static int take_census(struct psnap_fdscan *f, unsigned long long ns, struct cen
   return rc;
 }
 
+/*
+** Is ino a unix socket of the diag socket's namespace? Asked by inode
+** (the answer lands in f->asked), or, once CENSUS_ASKS_MAX were, looked up
+** in one dump of that namespace (f->mine), taken after the census. 1, 0
+** (or no diag socket), or -ENOMEM.
+*/
+static int in_diag_ns(struct psnap_fdscan *f, uint64_t ino) {
+  int c;
+  if (!diag_ready(f)) return 0;
+  if (f->census_asks >= CENSUS_ASKS_MAX && f->mine.n == 0 && f->mine.nslots == 0) {
+    f->diag_requests++;
+    int rc = psnap_diag_unix_dump(f->diagfd, &f->tab, &f->mine);
+    if (rc == -ENOMEM) return rc;
+    if (rc < 0) {
+      diag_drop(f);
+      return 0;
+    }
+    if (f->mine.nslots == 0) f->census_asks = 0; /* an empty namespace: back to asking */
+  }
+  if (f->mine.nslots) return psnap_socktab_find(&f->mine, ino, &c) != NULL;
+  f->census_asks++;
+  f->diag_requests++;
+  int rc = psnap_diag_unix_find(f->diagfd, &f->tab, ino, &f->asked);
+  if (rc < 0 && rc != -ENOMEM) diag_drop(f);
+  return rc == -ENOMEM ? rc : rc > 0;
+}
+
 /* What psnap_socktab_settle() asks of a namespace's doubtful unix lines: the scan and its census. */
 struct settling {
   struct psnap_fdscan *f;
@@ -613,14 +646,8 @@ static int stands(void *ctx, uint64_t ino) {
   if (rc < 0) return 0;
   psnap_parse_fdinfo(f->info.p, f->info.len, &fi);
   if (!fi.scm_fds || (fi.ino && fi.ino != ino)) return 0;
-  if (diag_ready(f)) {
-    f->diag_requests++;
-    rc = psnap_diag_unix_find(f->diagfd, &f->tab, ino, &f->asked);
-    if (rc == -ENOMEM) return rc;
-    if (rc < 0) diag_drop(f);
-    if (rc > 0) return 0;
-  }
-  return 1;
+  rc = in_diag_ns(f, ino);
+  return rc < 0 ? rc : !rc;
 }
 
 /*
@@ -669,6 +696,10 @@ static int read_tables(struct psnap_fdscan *f) {
     if (rc == 0) rc = psnap_socktab_add(&t, k, f->tab.p, f->tab.len);
   }
   struct settling st = {f, &c};
+  /* a dump of the diag namespace answers for this settling only: it must be newer than the census */
+  psnap_socktab_free(&f->mine);
+  f->mine.netns = f->diag_ns;
+  f->census_asks = 0;
   if (rc != -ENOMEM) rc = psnap_socktab_settle(&t, c.n ? stands : NULL, &st);
   psnap_free(c.h);
   if (rc == -ENOMEM || ns_link(f, f->pidfd, "ns/net") != f->netns) {
@@ -712,8 +743,8 @@ static const struct psnap_sockent *elsewhere(const struct psnap_fdscan *f, const
                                              unsigned long long ino, const struct psnap_socktab **where, int *found) {
   const struct psnap_sockent *best = NULL;
   int n = 0;
-  for (size_t i = 0; i <= f->ntabs; i++) {
-    const struct psnap_socktab *t = i < f->ntabs ? &f->tabs[i] : &f->asked;
+  for (size_t i = 0; i < f->ntabs + 2; i++) {
+    const struct psnap_socktab *t = i < f->ntabs ? &f->tabs[i] : i == f->ntabs ? &f->asked : &f->mine;
     int c;
     const struct psnap_sockent *x = t == own ? NULL : psnap_socktab_find(t, ino, &c);
     if (!x || x->claim == PSNAP_CLAIM_DOUBTFUL) continue;
