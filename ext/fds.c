@@ -36,7 +36,8 @@
 **     local_port INTEGER,  -- raw: the protocol; netlink: the port id
 **     remote_addr TEXT,    -- NULL when not connected
 **     remote_port INTEGER,
-**     path TEXT,           -- unix: the bound path; '@' starts an abstract name
+**     path TEXT,           -- unix: the bound name ('@' starts an abstract name, NULs read '@');
+**                          -- NULL when unbound, or when another namespace's text cannot delimit it
 **     ns_net INTEGER,      -- inode of the network namespace whose tables list the socket
 **     pidns INTEGER HIDDEN,
 **     path_raw BLOB HIDDEN -- path's exact bytes, as /proc/PID/net/unix lists them
@@ -55,21 +56,28 @@
 ** container they are container pids.
 **
 ** Trust: every value comes from the caller's own /proc: /proc/HPID/fd/N
-** (readlink: its text only), /proc/HPID/fdinfo/N and the /proc/HPID/net/ files (the
-** tables of the process's own network namespace, so a container's
-** listeners show their in-container addresses). A descriptor's target is
-** never stat()ed or opened (a container's FUSE daemon could hold the
-** calling thread); so type is read from the link text and fdinfo (src/fds.c
-** says how): a directory opened without O_DIRECTORY reads file. The socket
-** tables of each network namespace are read once per statement (cached by
-** ns/net inode), not once per process; a socket made in another namespace
-** than its holder's (socket activation) is looked up in every table the
-** statement read, and gets NULLs when no table, or more than one row,
-** claims it (a unix socket's path is its owner's text: a path with a
-** newline could forge a row, and a forged row can only make a socket
-** ambiguous). A process whose descriptors the caller may not read (another
-** user's, without CAP_SYS_PTRACE) gives no rows and no error; a process or
-** descriptor that goes away during the scan is skipped.
+** (readlink: its text only), /proc/HPID/fdinfo/N and the /proc/HPID/net/
+** files (the tables of the process's own network namespace, so a
+** container's listeners show their in-container addresses), and, for the
+** unix sockets of the caller's own network namespace, NETLINK_SOCK_DIAG
+** (any user may ask it). A descriptor's target is never stat()ed or opened
+** (a container's FUSE daemon could hold the calling thread); so type is
+** read from the link text and fdinfo (src/fds.c says how): a directory
+** opened without O_DIRECTORY reads file. The socket tables of each network
+** namespace are read once per statement (cached by ns/net inode), not once
+** per process; a socket made in another namespace than its holder's
+** (socket activation) is looked up in every table the statement read, and
+** in the caller's namespace by inode, and gets NULLs when none, or more
+** than one socket, claims it. Another namespace's unix sockets come from
+** its /proc/HPID/net/unix, which prints a socket's name raw: a name with a
+** newline can print lines that read as other sockets' rows. src/sockets.c
+** says which lines are trusted: such a line never changes another
+** socket's family, type, state or path, and a path that a line could
+** continue is NULL unless the next line's socket is held in that
+** namespace (a census of its processes' descriptors, taken when its text
+** has such lines). A process whose descriptors the caller may not read
+** (another user's, without CAP_SYS_PTRACE) gives no rows and no error; a
+** process or descriptor that goes away during the scan is skipped.
 **
 ** state: one naming for every family, the kernel's TCP_* names without
 ** TCP_, which are netstat's for TCP (ss shortens ESTABLISHED to ESTAB and

@@ -7,7 +7,8 @@
 ** controls (a unix socket's path may hold any byte but NUL, newlines too),
 ** so a table is a list of claims, each as strong as its source can be
 ** trusted (enum psnap_claim): an inode claimed twice at the strongest kind
-** that claims it is ambiguous and answers nothing.
+** that claims it is ambiguous and answers nothing. A unix table's doubtful
+** lines are settled (psnap_socktab_settle) before its rows are used.
 */
 #ifndef PSNAP_FDPARSE_H
 #define PSNAP_FDPARSE_H
@@ -157,10 +158,10 @@ void psnap_socktab_free(struct psnap_socktab *t);
 ** sock_diag (sockdiag.c): a diag socket answers for the network namespace
 ** of the thread that made it. psnap_diag_open() makes one for the calling
 ** thread's (/proc/thread-self/ns/net names it): its fd, or -errno. A dump
-** adds every unix socket
-** of that namespace to t (b: a buffer for the answers), a find adds the
-** one of inode ino: 1 when there is one, 0 when not. Both return -errno on
-** failure, after which the socket must be closed (an answer may be left).
+** adds every unix socket of that namespace to t (b: a buffer for the
+** answers), a find adds the one of inode ino: 1 when there is one, 0 when
+** not. Both return -errno on failure, after which the socket must be
+** closed (an answer may be left in it).
 */
 int psnap_diag_open(void);
 int psnap_diag_unix_dump(int fd, struct psnap_buf *b, struct psnap_socktab *t);

@@ -33,6 +33,16 @@
 ** process's descriptors. In a PID namespace view the process must also
 ** still be the view's pid (its NSpid at the view's level, its ns/pid the
 ** target or nested in it).
+**
+** Sockets: the tables of a namespace are read once per scan, the unix
+** sockets of the caller's own namespace from sock_diag (sockdiag.c). When
+** another namespace's unix text has lines a name could hold (sockets.c),
+** a census lists the sockets its processes hold (every process whose
+** ns/net is that namespace, by a map of /proc taken once per scan, each
+** checked again through its own directory), and the text is read again
+** after it: a doubtful line stands only for a unix socket the census saw.
+** A census opens the fd/ directory of each such process and reads its
+** links, and the fdinfo of one holder per doubtful line.
 */
 #include "fdparse.h"
 
@@ -737,16 +747,20 @@ static const char *addr_text(const struct psnap_sockent *e, int remote, char *bu
 ** The strongest claim on ino that can be trusted (PSNAP_CLAIM_KERNEL,
 ** _CERTAIN, _STOOD) in any set of the scan but own (the diag socket's
 ** answers too), with *where, when exactly one socket (of one namespace)
-** holds that strength; else NULL, and *found says whether there was one.
+** holds that strength; else NULL. *found says whether there was one,
+** *doubtful whether a set but own has a doubtful line on ino.
 */
 static const struct psnap_sockent *elsewhere(const struct psnap_fdscan *f, const struct psnap_socktab *own,
-                                             unsigned long long ino, const struct psnap_socktab **where, int *found) {
+                                             unsigned long long ino, const struct psnap_socktab **where, int *found,
+                                             int *doubtful) {
   const struct psnap_sockent *best = NULL;
   int n = 0;
+  *doubtful = 0;
   for (size_t i = 0; i < f->ntabs + 2; i++) {
     const struct psnap_socktab *t = i < f->ntabs ? &f->tabs[i] : i == f->ntabs ? &f->asked : &f->mine;
     int c;
     const struct psnap_sockent *x = t == own ? NULL : psnap_socktab_find(t, ino, &c);
+    if (x && x->claim == PSNAP_CLAIM_DOUBTFUL) *doubtful = 1;
     if (!x || x->claim == PSNAP_CLAIM_DOUBTFUL) continue;
     if (!best || x->claim < best->claim) {
       best = x, n = c, *where = t;
@@ -767,8 +781,9 @@ static const struct psnap_sockent *elsewhere(const struct psnap_fdscan *f, const
 ** namespace and passed on, as socket activation does; it beats a line that
 ** only stood); else the holder's own line that stood; else, by inode, the
 ** diag socket's namespace, whose answer is newer than any table. A
-** doubtful line that did not stand never answers. f->sock is set; all
-** NULL when none. 0 or -ENOMEM.
+** doubtful line that did not stand never answers, and one in another
+** namespace makes a line that stood answer nothing (a socket is in one
+** namespace's text). f->sock is set; all NULL when none. 0 or -ENOMEM.
 */
 static int find_socket(struct psnap_fdscan *f, unsigned long long ino) {
   struct psnap_sock *s = &f->sock;
@@ -791,12 +806,14 @@ static int find_socket(struct psnap_fdscan *f, unsigned long long ino) {
   if (e && claims > 1) return 0;
   if (!e || e->claim == PSNAP_CLAIM_STOOD) {
     const struct psnap_socktab *w = NULL;
-    int found;
-    const struct psnap_sockent *x = elsewhere(f, own, ino, &w, &found);
+    int found, doubtful;
+    const struct psnap_sockent *x = elsewhere(f, own, ino, &w, &found, &doubtful);
     if (found) {
       if (!x || (e && x->claim >= e->claim)) return 0; /* more than one socket claims it, or another stood too */
       e = x, where = w;
     }
+    /* a line that stood and another namespace's line on one inode: one of them is forged */
+    if (e && e->claim == PSNAP_CLAIM_STOOD && doubtful) return 0;
     if (!e && diag_ready(f)) {
       f->diag_requests++;
       int rc = psnap_diag_unix_find(f->diagfd, &f->tab, ino, &f->asked);

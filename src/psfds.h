@@ -21,9 +21,13 @@
 ** With PSNAP_FDS_SOCKETS only socket descriptors are listed, each matched by
 ** inode with the socket tables (/proc/PID/net/tcp, tcp6, udp, udp6,
 ** udplite, udplite6, raw, raw6, icmp, icmp6, unix, netlink, packet) of the
-** process's own network namespace. Those are read once per network
-** namespace per scan (the scan caches them by ns/net inode), so every
-** process of a namespace costs one read of its tables, not one each.
+** process's own network namespace; the unix sockets of the caller's own
+** namespace come from NETLINK_SOCK_DIAG instead (exact names). Those are
+** read once per network namespace per scan (the scan caches them by ns/net
+** inode), so every process of a namespace costs one read of its tables,
+** not one each. Where another namespace's unix text has lines that a
+** socket's name could hold (sockets.c), the scan lists the sockets the
+** namespace's processes hold (a census, once) and reads that text again.
 **
 ** Every function returns 0 (or a count) on success and -errno on failure;
 ** none prints, exits or aborts. Text stays valid until the next call on
