@@ -575,8 +575,8 @@ static int cmp_holder(const void *a, const void *b) {
 /*
 ** A census of network namespace ns: the sockets that its processes hold
 ** (each process of the map the scan takes once, whose ns/net is ns when
-** its directory is opened, and the current process), by inode. 0 or
-** -ENOMEM.
+** its directory is opened, and the current process when it is of ns), by
+** inode. 0 or -ENOMEM.
 */
 static int take_census(struct psnap_fdscan *f, unsigned long long ns, struct census *c) {
   if (!f->nsmap_taken) {
@@ -584,10 +584,11 @@ static int take_census(struct psnap_fdscan *f, unsigned long long ns, struct cen
     if (rc == -ENOMEM) return rc;
     f->nsmap_taken = 1;
   }
-  int rc = census_process(f, f->pidfd, f->hpid, c);
+  int self = f->pidfd >= 0 && f->netns == ns; /* the current process, which the map may not know */
+  int rc = self ? census_process(f, f->pidfd, f->hpid, c) : 0;
   for (size_t i = 0; i < f->nnsmap && rc == 0; i++) {
     char name[24];
-    if (f->nsmap[i].ns != ns || f->nsmap[i].pid == f->hpid) continue;
+    if (f->nsmap[i].ns != ns || (self && f->nsmap[i].pid == f->hpid)) continue;
     snprintf(name, sizeof name, "%d", f->nsmap[i].pid);
     f->opened++;
     int dirfd = openat(f->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -661,15 +662,15 @@ static int stands(void *ctx, uint64_t ino) {
 }
 
 /*
-** Read table k of the current process's namespace as text into f->tab:
-** 0, or -errno with f->tab empty (a table that does not exist, no IPv6 or
-** udplite, is empty).
+** Read table k below dirfd (a /proc/PID directory) as text into f->tab:
+** 0, or -ENOMEM; f->tab is empty when the table cannot be read (one that
+** does not exist, no IPv6 or udplite, is empty).
 */
-static int read_table(struct psnap_fdscan *f, int k) {
+static int read_table(struct psnap_fdscan *f, int dirfd, int k) {
   char path[32];
   snprintf(path, sizeof path, "net/%s", psnap_net_file(k));
   f->opened++;
-  int rc = psnap_readat(f->pidfd, path, 0, &f->tab, PSNAP_NET_TABLE_MAX);
+  int rc = psnap_readat(dirfd, path, 0, &f->tab, PSNAP_NET_TABLE_MAX);
   if (rc < 0) f->tab.len = 0;
   /* cut at the limit: its last line may end inside a record (a unix name) */
   if (rc == 0 && f->tab.len >= PSNAP_NET_TABLE_MAX) f->tab.len--;
@@ -677,31 +678,32 @@ static int read_table(struct psnap_fdscan *f, int k) {
 }
 
 /*
-** Read every socket table of the current process's network namespace
-** (f->netns), through its /proc directory, and keep them for the rest of
-** the scan. A table that does not exist (no IPv6, no udplite) is empty.
-** The unix sockets of the diag socket's own namespace come from sock_diag
-** (exact names), else, or when it fails, from the unix table's text
-** (sockets.c reads what can be trusted of it). They are kept only when the
-** process is still in that namespace after the reads (it may have exited,
-** or moved with setns). 0 or -ENOMEM.
+** Read every socket table of network namespace ns through dirfd, the
+** /proc directory of a process of it (the current process's, or the
+** caller's own thread-self), and keep them for the rest of the scan. A
+** table that does not exist (no IPv6, no udplite) is empty. The unix
+** sockets of the diag socket's own namespace come from sock_diag (exact
+** names), else, or when it fails, from the unix table's text (sockets.c
+** reads what can be trusted of it). They are kept only when the process is
+** still in that namespace after the reads (it may have exited, or moved
+** with setns). 0 or -ENOMEM.
 */
-static int read_tables(struct psnap_fdscan *f) {
-  struct psnap_socktab t = {.netns = f->netns};
+static int read_tables(struct psnap_fdscan *f, int dirfd, unsigned long long ns) {
+  struct psnap_socktab t = {.netns = ns};
   struct census c = {0};
   int rc = 0;
   for (int k = 0; k < PSNAP_NET__COUNT && rc != -ENOMEM; k++) {
-    if (k == PSNAP_NET_UNIX && diag_ready(f) && f->diag_ns == f->netns) {
+    if (k == PSNAP_NET_UNIX && diag_ready(f) && f->diag_ns == ns) {
       f->diag_requests++;
       rc = psnap_diag_unix_dump(f->diagfd, &f->tab, &t);
       if (rc == 0 || rc == -ENOMEM) continue;
       diag_drop(f); /* then the text */
     }
-    rc = read_table(f, k);
+    rc = read_table(f, dirfd, k);
     /* lines that a name could hold: who holds what, then the text again, read after */
     if (rc == 0 && k == PSNAP_NET_UNIX && psnap_unix_text_doubtful(f->tab.p, f->tab.len)) {
-      rc = take_census(f, f->netns, &c);
-      if (rc == 0) rc = read_table(f, k);
+      rc = take_census(f, ns, &c);
+      if (rc == 0) rc = read_table(f, dirfd, k);
     }
     if (rc == 0) rc = psnap_socktab_add(&t, k, f->tab.p, f->tab.len);
   }
@@ -712,7 +714,7 @@ static int read_tables(struct psnap_fdscan *f) {
   f->census_asks = 0;
   if (rc != -ENOMEM) rc = psnap_socktab_settle(&t, c.n ? stands : NULL, &st);
   psnap_free(c.h);
-  if (rc == -ENOMEM || ns_link(f, f->pidfd, "ns/net") != f->netns) {
+  if (rc == -ENOMEM || ns_link(f, dirfd, "ns/net") != ns) {
     psnap_socktab_free(&t);
     return rc == -ENOMEM ? rc : 0;
   }
@@ -729,6 +731,16 @@ static int read_tables(struct psnap_fdscan *f) {
   f->tabs[f->ntabs++] = t;
   f->tables_read++;
   return 0;
+}
+
+/* The tables of the diag socket's namespace, through /proc/thread-self: 0 or -ENOMEM. */
+static int read_callers(struct psnap_fdscan *f) {
+  f->opened++;
+  int dirfd = openat(f->procfd, "thread-self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dirfd < 0) return 0;
+  int rc = ns_link(f, dirfd, "ns/net") == f->diag_ns ? read_tables(f, dirfd, f->diag_ns) : 0;
+  close(dirfd);
+  return rc;
 }
 
 /*
@@ -779,8 +791,10 @@ static const struct psnap_sockent *elsewhere(const struct psnap_fdscan *f, const
 ** Else (none, a doubtful unix line, or one that stood) the strongest claim
 ** of one socket in any other set the scan read (a socket made in another
 ** namespace and passed on, as socket activation does; it beats a line that
-** only stood); else the holder's own line that stood; else, by inode, the
-** diag socket's namespace, whose answer is newer than any table. A
+** only stood); else the holder's own line that stood; else the tables of
+** the caller's own namespace, read once (a socket its processes passed on
+** or left to a process that moved); else, by inode, the diag socket's
+** namespace, whose answer is newer than any table. A
 ** doubtful line that did not stand never answers, and one in another
 ** namespace makes a line that stood answer nothing (a socket is in one
 ** namespace's text). f->sock is set; all NULL when none. 0 or -ENOMEM.
@@ -795,7 +809,7 @@ static int find_socket(struct psnap_fdscan *f, unsigned long long ino) {
   }
   struct psnap_socktab *own = f->netns ? tab_of(f, f->netns) : NULL;
   if (!own && f->netns) {
-    int rc = read_tables(f);
+    int rc = read_tables(f, f->pidfd, f->netns);
     if (rc < 0) return rc;
     own = tab_of(f, f->netns);
   }
@@ -814,6 +828,17 @@ static int find_socket(struct psnap_fdscan *f, unsigned long long ino) {
     }
     /* a line that stood and another namespace's line on one inode: one of them is forged */
     if (e && e->claim == PSNAP_CLAIM_STOOD && doubtful) return 0;
+    /* the caller's own namespace holds what its processes passed on or left to others: its tables, once */
+    if (!e && !found && diag_ready(f) && !tab_of(f, f->diag_ns)) {
+      int rc = read_callers(f);
+      if (rc < 0) return rc;
+      const struct psnap_socktab *mine = tab_of(f, f->diag_ns);
+      const struct psnap_sockent *y = mine ? psnap_socktab_find(mine, ino, &claims) : NULL;
+      if (y && y->claim != PSNAP_CLAIM_DOUBTFUL) {
+        if (claims > 1) return 0;
+        e = y, where = mine;
+      }
+    }
     if (!e && diag_ready(f)) {
       f->diag_requests++;
       int rc = psnap_diag_unix_find(f->diagfd, &f->tab, ino, &f->asked);

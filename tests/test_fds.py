@@ -15,10 +15,18 @@ a path and a connection to it. Then it waits for its stdin to close.
              rows and no error for others'; a file on a container's FUSE
              mount whose daemon stopped answering (helpers/fusefile.c), held
              open by a container process, never blocks SELECT * FROM
-             ps_fds(X), while a stat of the same fd (lsof) blocks; a unix
-             name with a newline that forges a row in /proc/net/unix makes
-             the claimed socket NULL, never changes it; the owner (uid 65534)
-             of a rootless unshare --user --net container lists its sockets
+             ps_fds(X), while a stat of the same fd (lsof) blocks; the owner
+             (uid 65534) of a rootless unshare --user --net container lists
+             its sockets
+  forged     unix names with a newline and a record's line in them (AGENT
+             below), in a container's network namespace (its unix table
+             read as text) and in the caller's (sock_diag), claiming a UDP
+             socket of another namespace, victims' unix sockets, an inode
+             nobody has: every victim's row stays what it opened and what ss
+             shows, or is hidden, never changed; no row reads the forged
+             path; the forger's own paths are exact (sock_diag) or NULL,
+             never cut at the newline; short names followed by other sockets,
+             and a name with a newline, read whole in both namespaces
   scale      each network namespace's tables are read once per scan, counted
              with strace; WHERE pid = X opens one fd/ directory
   sql        listening.sql; errors, DIRECTONLY, plans
@@ -584,6 +592,247 @@ def test_a_forged_unix_row_changes_no_socket():
         assert paths == {None}, paths  # each name runs on into the forged line: not delimited
         f.stdin.close()
         f.wait(10)
+
+
+AGENT = r"""
+import ctypes, json, os, socket, sys
+keep = []
+ino = lambda s: os.fstat(s.fileno()).st_ino
+HEADER = b"0000000000000000: 00000002 00000000 00010000 0001 01 %d /forged"
+for line in sys.stdin:
+    cmd = json.loads(line)
+    out = {"pid": os.getpid()}
+    if cmd["do"] == "victim":  # a UDP socket, a unix listener with a path, a connection to it
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+        path = os.path.join(cmd["dir"], "v.sock")
+        l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(path); l.listen()
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(path); a, _ = l.accept()
+        keep += [u, l, c, a]
+        out.update(udp=ino(u), udp_fd=u.fileno(), listener=ino(l), client=ino(c), accepted=ino(a), path=path)
+    elif cmd["do"] == "forge":  # names that print a line claiming each inode
+        out["forgers"] = []
+        for v in cmd["inodes"]:
+            f = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            name = b"\0f%d\n" % v + HEADER % v
+            f.bind(name); f.listen(); keep.append(f)
+            out["forgers"].append([f.fileno(), ino(f), "@" + name[1:].decode()])
+    elif cmd["do"] == "names":  # short names with sockets after them; a name with a newline
+        d = cmd["dir"]
+        out["names"] = []
+        for i in range(cmd.get("n", 3)):
+            p = os.path.join(d, "s%d" % i)
+            l = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); l.bind(p); l.listen()
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); c.connect(p); a, _ = l.accept()
+            g = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); g.bind(b"\0g%d" % i)
+            keep += [l, c, a, g]
+            out["names"] += [[l.fileno(), p], [a.fileno(), p], [c.fileno(), None], [g.fileno(), "@g%d" % i]]
+        n = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); n.bind(os.path.join(d, "nl\nsock")); keep.append(n)
+        out["newline"] = [n.fileno(), os.path.join(d, "nl\nsock")]
+    elif cmd["do"] == "setns":  # into the network namespace of a path
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(cmd["path"], os.O_RDONLY)
+        if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+            out["error"] = os.strerror(ctypes.get_errno())
+        os.close(fd)
+    out["netns"] = os.stat("/proc/self/ns/net").st_ino
+    print(json.dumps(out), flush=True)
+"""
+
+
+class Agent:
+    """AGENT in a process of its own: on the host, or (own_netns) in a new
+    network namespace with its loopback up. .do(cmd, **args) sends one
+    command and returns its JSON answer."""
+
+    def __init__(self, own_netns=False):
+        argv = [PY, "-c", AGENT]
+        if own_netns:
+            require_root()
+            need("unshare")
+            need("ip")
+            argv = ["unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *argv]
+        self.p = lib.start(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.pid = self.do("info")["pid"]
+        assert self.pid == self.p.pid, (self.pid, self.p.pid)
+
+    def do(self, what, **args):
+        self.p.stdin.write((json.dumps(dict(args, do=what)) + "\n").encode())
+        self.p.stdin.flush()
+        ready, _, _ = select.select([self.p.stdout], [], [], lib.HANG)
+        line = self.p.stdout.readline() if ready else b""
+        if not line:
+            self.p.kill()
+            raise AssertionError(f"agent {what}: no answer: {self.p.stderr.read().decode(errors='replace')[-800:]}")
+        out = json.loads(line)
+        assert "error" not in out, out
+        return out
+
+
+SOCK_ROW = "fd, inode, family, proto, state, local_addr, local_port, remote_addr, remote_port, path, ns_net"
+
+
+def check_victim(v, info, db, netns_of=None):
+    """The victim V's rows: what it opened (ns_net its sockets' namespace,
+    info["netns"]) and what ss shows in that namespace."""
+    socks = by_fd(rows(f"SELECT {SOCK_ROW} FROM ps_sockets WHERE pid = ?", v.pid, db=db))
+    by_ino = {r["inode"]: r for r in socks.values()}
+    want = {info["udp"]: ("inet", "udp", "CLOSE", None), info["listener"]: ("unix", "stream", "LISTEN", info["path"]),
+            info["client"]: ("unix", "stream", "ESTABLISHED", None),
+            info["accepted"]: ("unix", "stream", "ESTABLISHED", info["path"])}
+    got = {i: by_ino.get(i) and (by_ino[i]["family"], by_ino[i]["proto"], by_ino[i]["state"], by_ino[i]["path"])
+           for i in want}
+    assert got == want, f"the victim {v.pid}'s rows: {got}, want {want}"
+    assert {by_ino[i]["ns_net"] for i in want} == {info["netns"]}, socks
+    check_against_ss(v.pid, socks, netns_of=netns_of)
+
+
+def check_forgers(f, forgers, exact, db):
+    """The forger F's own forged sockets: unix stream LISTEN, their path the
+    whole name (exact: from sock_diag) or NULL, never cut at the newline."""
+    socks = by_fd(rows(f"SELECT {SOCK_ROW} FROM ps_sockets WHERE pid = ?", f.pid, db=db))
+    for fd, ino, name in forgers:
+        r = socks.get(fd)
+        got = r and (r["inode"], r["family"], r["proto"], r["state"])
+        assert got == (ino, "unix", "stream", "LISTEN"), f"forger fd {fd}: {r}"
+        assert r["path"] == (name if exact else None), f"forger fd {fd}: path {r['path']!r}, name {name!r}"
+
+
+def no_forged_rows(forgers, db, host):
+    """No socket anywhere reads as a forged line: no path ends in /forged
+    but a forger's own exact name (host: sock_diag), and no row of a forged
+    inode reads unix LISTEN with that path."""
+    names = {name for _, _, name in forgers}
+    got = rows("SELECT pid, fd, inode, family, path FROM ps_sockets WHERE path LIKE '%/forged'", db=db)
+    bad = [r for r in got if not (host and r["path"] in names)]
+    assert not bad, f"rows that read as forged lines: {bad}"
+
+
+def test_forged_unix_lines_in_a_containers_namespace_change_no_row():
+    """A forger in a container's network namespace (its unix table read as
+    text) binds names that print a line claiming: (a) the UDP socket of a
+    victim in another namespace, and of a victim whose sockets were made on
+    the host before it moved into the forger's namespace (setns); (b) their
+    unix sockets, and one of a victim in the forger's own namespace; (c) an
+    inode no socket has. Every victim's rows stay what it opened and what ss
+    shows (or read NULL: hidden, never changed); the forger's own paths are
+    NULL, never the cut '@fN'; no row anywhere reads /forged."""
+    require_root()
+    tmp = tempfile.mkdtemp(prefix="fds-forge-")
+    try:
+        other = Agent(own_netns=True)       # a victim in a namespace of its own
+        moved = Agent()                     # a victim whose sockets are the host's
+        for d in ("m", "s"):
+            os.mkdir(os.path.join(tmp, d))
+        vo = other.do("victim", dir=tmp)
+        vm = moved.do("victim", dir=tmp + "/m")
+        forger = Agent(own_netns=True)
+        moved.do("setns", path=f"/proc/{forger.pid}/ns/net")
+        same = Agent()                      # a victim in the forger's namespace
+        same.do("setns", path=f"/proc/{forger.pid}/ns/net")
+        vs = same.do("victim", dir=tmp + "/s")
+        fresh = 4000000000
+        targets = [vo["udp"], vm["udp"], vo["listener"], vm["listener"], vs["listener"], vs["client"], fresh]
+        forgers = forger.do("forge", inodes=targets)["forgers"]
+        text = lib.read(f"/proc/{forger.pid}/net/unix")
+        assert sum(ln.endswith("/forged") for ln in text.splitlines()) == len(targets), text
+        db = connect()
+        check_victim(other, vo, db, netns_of=other.pid)
+        check_victim(moved, vm, db)  # its sockets are the host's: ss on the host lists them
+        # the victim in the forger's namespace: each row what it opened, or hidden (its line and a forged one)
+        socks = {r["inode"]: r for r in rows(f"SELECT {SOCK_ROW} FROM ps_sockets WHERE pid = ?", same.pid, db=db)}
+        hidden = 0
+        for i, w in ((vs["udp"], ("inet", "udp", "CLOSE", None)), (vs["listener"], ("unix", "stream", "LISTEN")),
+                     (vs["client"], ("unix", "stream", "ESTABLISHED")),
+                     (vs["accepted"], ("unix", "stream", "ESTABLISHED"))):
+            r = socks[i]
+            got = (r["family"], r["proto"], r["state"], r["path"])[:len(w)]
+            hidden += r["family"] is None
+            assert got == w or (r["family"], r["proto"], r["state"], r["path"]) == (None, None, None, None), \
+                f"victim in the forger's namespace, inode {i}: {r}"
+            assert r["path"] in (None, vs["path"]), r
+        print(f"  the victim in the forger's namespace: {4 - hidden} rows as opened, {hidden} hidden")
+        check_forgers(forger, forgers, exact=False, db=db)
+        no_forged_rows(forgers, db, host=False)
+        # all of it in one statement too: the victims' namespaces read alongside
+        both = rows(f"SELECT pid, inode, family, proto, state, path FROM ps_sockets WHERE pid IN (?, ?, ?, ?)",
+                    other.pid, moved.pid, same.pid, forger.pid, db=db)
+        assert not [r for r in both if r["path"] and r["path"].endswith("/forged")], both
+        assert {r["family"] for r in both if r["inode"] in (vo["udp"], vm["udp"])} == {"inet"}, both
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_forged_unix_lines_in_the_callers_namespace_change_no_row():
+    """The same forger in the caller's own network namespace, whose unix
+    sockets come from sock_diag: its names read whole (newline and forged
+    line included), the victims (a namespace of their own; the host) stay
+    what they opened and what ss shows, and nothing else reads /forged."""
+    require_root()
+    tmp = tempfile.mkdtemp(prefix="fds-forge-")
+    try:
+        other = Agent(own_netns=True)
+        host = Agent()
+        vo = other.do("victim", dir=tmp)
+        os.mkdir(tmp + "/h")
+        vh = host.do("victim", dir=tmp + "/h")
+        forger = Agent()
+        targets = [vo["udp"], vo["listener"], vh["udp"], vh["listener"], vh["client"], 4000000000]
+        forgers = forger.do("forge", inodes=targets)["forgers"]
+        db = connect()
+        check_victim(other, vo, db, netns_of=other.pid)
+        check_victim(host, vh, db)
+        check_forgers(forger, forgers, exact=True, db=db)
+        no_forged_rows(forgers, db, host=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_names(a, out, db, text):
+    """An agent's "names" sockets: each path the name it bound; in a
+    namespace read as text (text) NULL is allowed too, never another
+    value. Returns how many read exactly."""
+    socks = by_fd(rows(f"SELECT {SOCK_ROW} FROM ps_sockets WHERE pid = ?", a.pid, db=db))
+    fd, name = out["newline"]
+    got = socks[fd]["path"]
+    assert got == name or (text and got is None), f"a name with a newline: {got!r}, bound {name!r}"
+    exact = got == name
+    for fd, name in out["names"]:
+        got = socks[fd]["path"]
+        assert got == name or (text and got is None and name is not None), f"fd {fd}: path {got!r}, bound {name!r}"
+        exact += got == name and name is not None
+    return exact
+
+
+def test_unix_names_read_whole_in_the_callers_namespace_and_in_a_containers():
+    """Short names with sockets after them, and a name with a newline: on
+    the host (sock_diag) every path is exact; in a container's namespace
+    (text, no forger) every path is exact too, since each next line's socket
+    is held in the namespace (the census), and ss agrees; never a prefix."""
+    require_root()
+    tmp = tempfile.mkdtemp(prefix="fds-names-")
+    try:
+        db = connect()
+        host = Agent()
+        out = host.do("names", dir=tmp)
+        named = sum(1 for _, n in out["names"] if n) + 1
+        assert check_names(host, out, db, text=False) == named
+        os.mkdir(tmp + "/c")
+        ctr = Agent(own_netns=True)
+        out = ctr.do("names", dir=tmp + "/c")
+        n = check_names(ctr, out, db, text=True)
+        print(f"  container namespace: {n} of {named} names exact (the rest NULL)")
+        assert n == named, f"names in a container's namespace without a forger: {n} of {named} exact"
+        # ss in the container's namespace: every socket but the newline one (ss prints it raw)
+        socks = by_fd(rows(f"SELECT {SOCK_ROW} FROM ps_sockets WHERE pid = ? AND fd != ?", ctr.pid,
+                           out["newline"][0], db=db))
+        want = {}
+        for f, fd in ss_lines(["-xap"], ctr.pid, netns_of=ctr.pid):
+            if fd != out["newline"][0] and fd in socks:
+                want[fd] = f[4] if f[4] != "*" else None
+        got = {fd: r["path"] for fd, r in socks.items() if r["family"] == "unix" and fd in want}
+        assert got == want and len(got) == len(out["names"]), (got, want)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------
