@@ -32,8 +32,8 @@
 **     sqlite3_interrupt, Ctrl-C);
 **   - a helper that answered whole is kept for the next query (one per
 **     program, `idle`), and leaves by itself after LEND_IDLE_S seconds
-**     without one: an exec costs a query about 1 ms on a VM, a request
-**     to a kept helper about 0.1 ms (bench/RESULTS.md). The descriptors
+**     without one: an exec costs a query 1 to 1.5 ms on a VM, a request
+**     to a kept helper about 0.3 ms (bench/RESULTS.md). The descriptors
 **     kept for it are checked to be still ours (a program may close them
 **     behind our back) before each use, and closed in a fork's child.
 **
