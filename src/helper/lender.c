@@ -6,22 +6,25 @@
 ** (lend.c starts it from a sealed memfd: no path is searched, nothing is
 ** read from the file system to find it).
 **
-** It runs in an address space of its own: the caller starts it with
-** CLONE_VM | CLONE_VFORK and execs it at once, so nothing but the exec
-** runs in the caller's memory, and what happens here (a crash and its core
-** file, a credential change and the dumpable flag it resets, a read that a
-** FUSE daemon never answers) touches only this process. Before it reads its
-** request it makes itself not dumpable with no core file, blocks every
-** signal, has no descriptor but its two (lendproto.h), dies with the caller, and drops every
+** It runs in an address space of its own: the caller starts it with two
+** CLONE_VM | CLONE_VFORK children, the second of which execs it at once,
+** so nothing but the exec runs in the caller's memory, and what happens
+** here (a crash and its core file, a credential change and the dumpable
+** flag it resets, a read that a FUSE daemon never answers) touches only
+** this process. Before it reads a request it makes itself not dumpable
+** with no core file, blocks every signal, has no descriptor but its two
+** (lendproto.h), arranges to die with the caller, and drops every
 ** privilege: no supplementary groups, uid and gid nobody when the caller
 ** could change ids, no capabilities (ambient ones too), no new privileges.
-** A planted link can then read only what nobody can.
+** A planted link can then read only what nobody can. It then answers
+** requests one after another, each with the root of the process that
+** lends (SCM_RIGHTS), and exits after LEND_IDLE_S seconds without one.
 **
 ** The container controls these files: they may be links to /proc/kmsg or
 ** to host files through /proc/N/root, device nodes, FIFOs, huge, on a FUSE
 ** mount whose daemon never answers, or kernel files seen through an
 ** overlay. So:
-**   - they are opened beneath the lender's root (descriptor 0) with
+**   - they are opened beneath the lender's root (the request's descriptor) with
 **     openat2 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS: absolute links stay
 **     inside, /proc/N/root-style links are refused; mount crossings are
 **     allowed (engines bind-mount generated /etc/passwd files);
