@@ -40,10 +40,14 @@
 ** pidns = X lists the PID namespace of process X as the container sees it
 ** (its pids, its user names), with the host's view in hpid, huser, huid,
 ** hgroup, hgroups. Every row and value comes from the caller's own /proc;
-** the container lends names only, read by a helper process under a
-** deadline (src/lend.c): past it, names stay numbers. The deadline is per
-** connection: SELECT ps_deadline(0.5) sets it (seconds; the previous value
-** is returned), SELECT ps_deadline() reads it. NULL, or X in the caller's
+** the container lends names only, read by a helper program under a
+** deadline (src/lend.c, docs/lending.md): past it, names stay numbers. The
+** deadline is per connection: SELECT ps_deadline(0.5) sets it (seconds;
+** the previous value is returned), SELECT ps_deadline() reads it;
+** sqlite3_interrupt() ends the wait. A helper past its deadline that no
+** signal reaches (a FUSE request never answered) stays until its FUSE
+** daemon dies: one per namespace, at most PSNAP_LEND_STUCK (4) per
+** program, after which no namespace lends until one is gone. NULL, or X in the caller's
 ** own PID namespace, lists the caller's processes. The snapshots of one
 ** statement share one census of /proc (which process is in which PID
 ** namespace): a join over N containers walks /proc once.
@@ -343,7 +347,9 @@ static sqlite3_module ps_module = {
 /*
 ** ps_deadline([seconds]): the deadline for a container's names on this
 ** connection. With an argument (0.001 to 3600) it sets it; either way it
-** returns the value in force before the call, in seconds.
+** returns the value in force before the call, in seconds. A namespace
+** whose helper missed it lends nothing for PSNAP_LEND_RETRY (10)
+** deadlines; at most PSNAP_LEND_STUCK (4) helpers of a program are stuck.
 */
 static void ps_deadline(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   struct ps_conn *conn = sqlite3_user_data(ctx);
