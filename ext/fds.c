@@ -208,6 +208,8 @@ static int fdsDisconnect(sqlite3_vtab *pVtab) {
 static int fdsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   const struct fds_table *t = ((fds_vtab *)pVtab)->t;
   int unusable;
+  int rc = ps_scope_check(pVtab, t->name, info, t->pidns, -1);
+  if (rc != SQLITE_OK) return rc;
   int idx = ps_scope_index(info, t->pidns, -1, F_PID, &unusable);
   /* Unattractive, not unusable: ps refuses the plan where it is the outer
      loop of a pidns join, so `ps_sockets s JOIN ps p ON p.pidns = s.pidns`

@@ -182,6 +182,8 @@ static int psDisconnect(sqlite3_vtab *pVtab) {
 static int psBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info) {
   const struct ps_table *t = ((ps_vtab *)pVtab)->aux->t;
   int unusable;
+  int rc = ps_scope_check(pVtab, t->name, info, t->pidns, t->sample);
+  if (rc != SQLITE_OK) return rc;
   int idx = ps_scope_index(info, t->pidns, t->sample, t->pid, &unusable);
   if (unusable) {
     if (sqlite3_libversion_number() >= 3026000) return SQLITE_CONSTRAINT;

@@ -41,6 +41,7 @@ struct ps_scope {
   double sample;               /* sample = ? (seconds), 0 when none */
   struct psnap_census *census; /* shared by the snapshots of this cursor */
 };
+int ps_scope_check(sqlite3_vtab *vt, const char *table, const sqlite3_index_info *info, int pidns, int sample);
 int ps_scope_index(sqlite3_index_info *info, int pidns, int sample, int pid, int *unusable);
 int ps_scope_filter(struct ps_scope *sc, int idxNum, int argc, sqlite3_value **argv);
 int ps_scope_open(struct ps_scope *sc, struct psnap_cfg *cfg, struct psnap **out);

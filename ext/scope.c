@@ -33,6 +33,46 @@
 ** on this plan (listing the host there would be wrong: the table decides
 ** what that costs).
 */
+/* The SQL of a constraint's operator, for error messages. */
+static const char *op_sql(int op) {
+  switch (op) {
+  case SQLITE_INDEX_CONSTRAINT_GT: return ">";
+  case SQLITE_INDEX_CONSTRAINT_LE: return "<=";
+  case SQLITE_INDEX_CONSTRAINT_LT: return "<";
+  case SQLITE_INDEX_CONSTRAINT_GE: return ">=";
+  case SQLITE_INDEX_CONSTRAINT_MATCH: return "MATCH";
+  case SQLITE_INDEX_CONSTRAINT_LIKE: return "LIKE";
+  case SQLITE_INDEX_CONSTRAINT_GLOB: return "GLOB";
+  case SQLITE_INDEX_CONSTRAINT_REGEXP: return "REGEXP";
+  case SQLITE_INDEX_CONSTRAINT_NE: return "<>";
+  case SQLITE_INDEX_CONSTRAINT_ISNOT: return "IS NOT";
+  case SQLITE_INDEX_CONSTRAINT_ISNOTNULL: return "IS NOT NULL";
+  case SQLITE_INDEX_CONSTRAINT_ISNULL: return "IS NULL";
+  case SQLITE_INDEX_CONSTRAINT_IS: return "IS";
+  default: return "a function";
+  }
+}
+
+/*
+** xBestIndex, first: pidns and sample are arguments, which take = (and
+** IN, for pidns) only; any other operator on them would filter rows that
+** never carry the value compared (a host row's pidns is NULL) and answer
+** nothing, silently. SQLITE_OK, or SQLITE_ERROR with the vtab's message.
+*/
+int ps_scope_check(sqlite3_vtab *vt, const char *table, const sqlite3_index_info *info, int pidns, int sample) {
+  for (int i = 0; i < info->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+    if (c->op == SQLITE_INDEX_CONSTRAINT_EQ || c->op == SQLITE_INDEX_CONSTRAINT_LIMIT ||
+        c->op == SQLITE_INDEX_CONSTRAINT_OFFSET)
+      continue;
+    if (c->iColumn == pidns && pidns >= 0)
+      return ps_error(vt, table, "pidns takes = and IN only (a pid, or a list of pids), not %s", op_sql(c->op));
+    if (c->iColumn == sample && sample >= 0)
+      return ps_error(vt, table, "sample takes = only (seconds), not %s", op_sql(c->op));
+  }
+  return SQLITE_OK;
+}
+
 int ps_scope_index(sqlite3_index_info *info, int pidns, int sample, int pid, int *unusable) {
   int ipidns = -1, ipid = -1, isample = -1, pidns_unusable = 0, sample_unusable = 0;
   int in_ok = sqlite3_libversion_number() >= 3038000;

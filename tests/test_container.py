@@ -493,6 +493,27 @@ def test_bad_pidns_in_where_form_is_an_error():
         assert msg.startswith("ps: ") and word in msg, f"WHERE pidns = {arg!r}: message {msg!r}"
 
 
+def test_pidns_and_sample_take_equality_only_and_say_so():
+    # pidns = X and IN are arguments; any other operator would compare rows
+    # that never carry the value (a host row's pidns is NULL): no rows, no
+    # error, were it not refused
+    db = connect()
+    for table in ("ps", "ps_threads", "ps_fds", "ps_sockets"):
+        for op in (">", "<", ">=", "<=", "<>", "IS NOT", "LIKE"):
+            msg = sql_error(f"SELECT count(*) FROM {table} WHERE pidns {op} 1", db=db)
+            want = f"{table}: pidns takes = and IN only (a pid, or a list of pids), not {op}"
+            assert msg == want, f"{table} WHERE pidns {op} 1: {msg!r}, want {want!r}"
+        msg = sql_error(f"SELECT count(*) FROM {table} WHERE pidns IS NULL", db=db)
+        assert msg.endswith("not IS NULL"), f"{table} WHERE pidns IS NULL: {msg!r}"
+    for table in ("ps", "ps_threads"):
+        msg = sql_error(f"SELECT count(*) FROM {table} WHERE sample > 0.1", db=db)
+        assert msg == f"{table}: sample takes = only (seconds), not >", msg
+    # = and IN, and joins on =, still plan
+    me = os.getpid()
+    assert db.execute("SELECT count(*) FROM ps WHERE pidns = ? AND pid = ?", (me, me)).fetchone()[0] == 1
+    assert db.execute("SELECT count(*) FROM ps WHERE pidns IN (NULL, ?) AND pid = ?", (me, me)).fetchone()[0] == 1
+
+
 def test_pid_that_exited_is_an_error():
     # A process that existed a moment ago: no process X.
     p = subprocess.Popen(["true"])
