@@ -5,10 +5,11 @@
 **   conn.load_extension("build/ps")     -- Python
 **   SELECT ps_version();                -- '0.1.0 (abc1234)'
 **
-** Registers the tables `ps` (ext/ps.c), `ps_descriptors`
-** (ext/descriptors.c), `ps_namespaces` (ext/namespaces.c), `ps_fds` and
-** `ps_sockets` (ext/fds.c), the functions
-** ps_etime(), ps_cputime() and ps_printable() (ext/format.c), and ps_version().
+** Registers the tables `ps` and `ps_threads` with the function
+** ps_deadline() (ext/ps.c), `ps_descriptors` (ext/descriptors.c),
+** `ps_namespaces` (ext/namespaces.c), `ps_fds` and `ps_sockets`
+** (ext/fds.c), the functions ps_etime(), ps_cputime() and ps_printable()
+** (ext/format.c), and ps_version().
 ** The loader finds sqlite3_ps_init from the file name ps.so.
 **
 ** Every TEXT value of these tables and functions is well-formed UTF-8:

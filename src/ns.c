@@ -579,22 +579,22 @@ static int lender(struct psnap *s) {
   /* readlink of root is d_path text only: it touches no file system */
   if (fd >= 0 && ns_inode(fd, "ns/pid") == s->target.ns && readlinkat(fd, "root", link, sizeof link) > 0) return fd;
   if (fd >= 0) close(fd);
-  int best = -1, bestv = INT_MAX;
+  int best = -1, bestv = INT_MAX, rc = 0; /* the member with the lowest pid in the view, and its pid */
   struct psnap_buf b = {0};
   for (size_t i = 0; i < s->npids && bestv > 1; i++) {
     snprintf(name, sizeof name, "%lld", s->pids[i]);
     int pfd = openat(s->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pfd < 0) continue;
     struct psnap_status ps;
-    int v = -1, rc = -ENOENT;
+    int v = -1, r = -ENOENT;
     if (ns_inode(pfd, "ns/pid") == s->target.ns && readlinkat(pfd, "root", link, sizeof link) > 0)
-      rc = psnap_readat(pfd, "status", 0, &b, PSNAP_SMALL_MAX);
-    if (rc == -ENOMEM) {
+      r = psnap_readat(pfd, "status", 0, &b, PSNAP_SMALL_MAX);
+    if (r == -ENOMEM) {
       close(pfd);
-      bestv = -ENOMEM;
+      rc = -ENOMEM;
       break;
     }
-    if (rc == 0) {
+    if (r == 0) {
       psnap_parse_status(b.p, b.len, &ps);
       v = at_level(s, ps.nspid, ps.nspid_len);
     }
@@ -606,9 +606,9 @@ static int lender(struct psnap *s) {
     }
   }
   psnap_buf_free(&b);
-  if (bestv == -ENOMEM) {
+  if (rc < 0) {
     if (best >= 0) close(best);
-    return -ENOMEM;
+    return rc;
   }
   return best >= 0 ? best : -ESRCH;
 }

@@ -45,6 +45,15 @@ def connect():
     return db
 
 
+def sql_error(sql, *args, db=None):
+    """The message of the sqlite3 error the query raises (fails if none)."""
+    try:
+        rows = (db or connect()).execute(sql, args).fetchall()
+    except sqlite3.Error as e:
+        return str(e)
+    raise AssertionError(f"{sql} {args} gave no error but {len(rows)} rows")
+
+
 def q(sql, *args, db=None):
     """All rows of one query, as a list of tuples."""
     db = db or connect()

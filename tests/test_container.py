@@ -31,7 +31,7 @@ import subprocess
 import threading
 
 import lib
-from lib import Skip, connect, q, q1, require_root
+from lib import Skip, connect, q, q1, require_root, sql_error
 
 # Columns whose values change between two reads of the same process.
 # (pcpu_now: its polling baseline moves with every scan of one connection; pss
@@ -138,16 +138,6 @@ def by_role(c, rows, role):
     pid = c.cpid(role)
     assert pid in rows, f"no row for {role} (container pid {pid}) in {sorted(rows)}"
     return rows[pid]
-
-
-def sql_error(sql, *args, db=None):
-    """The message of the sqlite3 error the query raises (fails if none)."""
-    db = db or connect()
-    try:
-        rows = db.execute(sql, args).fetchall()
-    except sqlite3.Error as e:
-        return str(e)
-    raise AssertionError(f"{sql} {args} gave no error but {len(rows)} rows")
 
 
 def host_name(fn, i):

@@ -44,7 +44,7 @@ import subprocess
 import tempfile
 
 import lib
-from lib import Skip, connect, q, require_root
+from lib import Skip, connect, q, require_root, sql_error
 
 PY = "/usr/bin/python3"
 
@@ -926,15 +926,6 @@ def test_each_network_namespace_is_read_once_per_scan():
 
 # ---------------------------------------------------------------------------
 # SQL: errors, DIRECTONLY, plans, listening.sql
-
-
-def sql_error(sql, *args, db=None):
-    db = db or connect()
-    try:
-        got = db.execute(sql, args).fetchall()
-    except sqlite3.Error as e:
-        return str(e)
-    raise AssertionError(f"{sql} gave no error but {got}")
 
 
 def test_errors_name_the_table_and_the_value():

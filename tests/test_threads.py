@@ -34,7 +34,7 @@ import tempfile
 import time
 
 import lib
-from lib import Skip, connect, q, start
+from lib import Skip, connect, q, sql_error, start
 
 HZ = lib.HZ
 G = 3.0 / HZ
@@ -201,14 +201,6 @@ def check_now(pct, a, w, s, what):
 
 def check_time(t, c0, c1, what):
     assert t is not None and c0 - G < t <= c1 + EPS, f"{what}: time {t} outside ({c0 - G:.4f}, {c1:.4f}]"
-
-
-def sql_error(sql, *args, db=None):
-    try:
-        got = (db or connect()).execute(sql, args).fetchall()
-    except sqlite3.Error as e:
-        return str(e)
-    raise AssertionError(f"{sql} {args} gave no error but {len(got)} rows")
 
 
 # ---------------------------------------------------------------- procps ps -eL
