@@ -193,9 +193,10 @@ static int cmp_u32(const void *a, const void *b) {
 ** PSNAP_GROUPS_MAX bytes, whatever the container holds: whole entries,
 ** then ",+N" (at most 8 bytes more) for the N groups left out (no name a
 ** container can lend starts with '+': such lines are NIS compat entries,
-** never names); no name is looked up past the cut. A caller in a user namespace of its own reads its own view's
-** gids, not sorted (every unmapped one is the overflow gid), and so can
-** a map of several extents make the view's: they are sorted here.
+** never names); no name is looked up past the cut. A caller in a user
+** namespace of its own reads its own view's gids, not sorted (every
+** unmapped one is the overflow gid), and so can a map of several extents
+** make the view's: they are sorted here.
 */
 static void groups_of(struct psnap *s, struct psnap_value *v, int host) {
   if (!s->ss.groups) return;
